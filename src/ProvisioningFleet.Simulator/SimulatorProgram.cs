@@ -1,0 +1,6 @@
+namespace ProvisioningFleet.Simulator;
+
+public static class SimulatorProgram
+{
+    public static int Main(string[] args) => 0;
+}
