@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.WsMan.Protocol;
+
+/// <summary>
+/// Sorts a SOAP fault into a contract category. The outer WS-Man code is coarse (2150858778 covers
+/// many WMI provider failures), so the innermost code wins: nested <c>WSManFault Code</c>s,
+/// <c>__ExtendedStatus.StatusCode</c> and <c>CIM_Error.error_Code</c> are all collected in document
+/// order, outermost first.
+/// </summary>
+internal static class WsManFaultReader
+{
+    private const long WbemInvalidNamespace = 0x8004100E;
+    private const long WbemInvalidClass = 0x80041010;
+    private const long WbemAccessDenied = 0x80041003;
+    private const long Win32AccessDenied = 5;
+    private const long HResultAccessDenied = 0x80070005;
+
+    /// <summary>Reads the <c>s:Fault</c> element under the reader.</summary>
+    public static CimException Read(XmlReader r)
+    {
+        var codes = new List<long>();
+        string? subcode = null;
+        string? reason = null;
+        string? innermostMessage = null;
+        var depth = r.Depth;
+        var inSubcode = false;
+        r.Read();
+        while (r.Depth > depth)
+        {
+            if (r.Depth > depth + 48)
+            {
+                throw WsManReply.Protocol("The fault nests elements too deeply.");
+            }
+
+            if (r.NodeType != XmlNodeType.Element)
+            {
+                r.Read();
+                continue;
+            }
+
+            switch (r.LocalName)
+            {
+                case "Subcode" when r.NamespaceURI == WsManNames.Soap:
+                    inSubcode = true;
+                    r.Read();
+                    break;
+                case "Value" when r.NamespaceURI == WsManNames.Soap:
+                    var value = r.ReadElementContentAsString().Trim();
+                    if (inSubcode)
+                    {
+                        subcode = value[(value.IndexOf(':') + 1)..];
+                    }
+
+                    break;
+                case "Text" when r.NamespaceURI == WsManNames.Soap:
+                    var reasonText = r.ReadElementContentAsString().Trim();
+                    reason ??= reasonText;
+                    break;
+                case "WSManFault":
+                    if (TryParseCode(r.GetAttribute("Code"), out var code))
+                    {
+                        codes.Add(code);
+                    }
+
+                    r.Read();
+                    break;
+                case "Message" when r.NamespaceURI == WsManNames.WsManFault:
+                    var message = ReadOwnText(r);
+                    if (!string.IsNullOrWhiteSpace(message))
+                    {
+                        innermostMessage = message.Trim();
+                    }
+
+                    break;
+                case "StatusCode" or "error_Code":
+                    if (TryParseCode(r.ReadElementContentAsString(), out var statusCode))
+                    {
+                        codes.Add(statusCode);
+                    }
+
+                    break;
+                default:
+                    r.Read();
+                    break;
+            }
+        }
+
+        return Decide(codes, subcode, reason, innermostMessage);
+    }
+
+    private static CimException Decide(List<long> codes, string? subcode, string? reason, string? innermostMessage)
+    {
+        CimErrorCategory? category = null;
+        long? decidingCode = null;
+        for (var i = codes.Count - 1; i >= 0 && category is null; i--)
+        {
+            category = codes[i] switch
+            {
+                WbemInvalidNamespace or WbemInvalidClass => CimErrorCategory.NotFound,
+                WbemAccessDenied or Win32AccessDenied or HResultAccessDenied => CimErrorCategory.AccessDenied,
+                _ => null,
+            };
+            if (category is not null)
+            {
+                decidingCode = codes[i];
+            }
+        }
+
+        category ??= subcode switch
+        {
+            "AccessDenied" => CimErrorCategory.AccessDenied,
+            "TimedOut" => CimErrorCategory.Timeout,
+            _ => CimErrorCategory.Fault,
+        };
+        decidingCode ??= codes.Count > 0 ? codes[^1] : null;
+
+        var text = new StringBuilder(innermostMessage ?? reason ?? "The server returned a WS-Management fault.");
+        if (codes.Count > 0)
+        {
+            text.Append(" (codes ");
+            for (var i = 0; i < codes.Count; i++)
+            {
+                text.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"{codes[i]} (0x{codes[i]:X8})");
+            }
+
+            text.Append(')');
+        }
+
+        if (subcode is not null)
+        {
+            text.Append(" [").Append(subcode).Append(']');
+        }
+
+        return new CimException(category.Value, text.ToString(), decidingCode);
+    }
+
+    /// <summary>The text directly inside an element, skipping nested elements such as a ProviderFault.</summary>
+    private static string ReadOwnText(XmlReader r)
+    {
+        if (r.IsEmptyElement)
+        {
+            r.Read();
+            return string.Empty;
+        }
+
+        var depth = r.Depth;
+        var text = new StringBuilder();
+        r.Read();
+        while (r.Depth > depth)
+        {
+            if (r.NodeType is XmlNodeType.Text or XmlNodeType.CDATA)
+            {
+                text.Append(r.Value);
+                r.Read();
+            }
+            else if (r.NodeType == XmlNodeType.Element)
+            {
+                // Nested faults carry their own messages and codes; read them as part of the fault.
+                return text.Length > 0 ? text.ToString() : string.Empty;
+            }
+            else
+            {
+                r.Read();
+            }
+        }
+
+        r.Read();
+        return text.ToString();
+    }
+
+    private static bool TryParseCode(string? text, out long code)
+    {
+        code = 0;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        text = text.Trim();
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            return long.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out code);
+        }
+
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out code))
+        {
+            // Some providers write HRESULTs as signed 32-bit numbers.
+            if (code is < 0 and >= int.MinValue)
+            {
+                code = (uint)(int)code;
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.WsMan.Protocol;
+
+/// <summary>
+/// Writes request envelopes with the headers Windows' WinRM service insists on. Selectors are written
+/// only where an instance is addressed: a static method call carries none.
+/// </summary>
+internal static class WsManRequest
+{
+    private static readonly XmlWriterSettings WriterSettings = new()
+    {
+        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+        OmitXmlDeclaration = true,
+        Indent = false,
+        CloseOutput = false,
+    };
+
+    public static byte[] Identify()
+    {
+        using var buffer = new MemoryStream(512);
+        using (var w = XmlWriter.Create(buffer, WriterSettings))
+        {
+            w.WriteStartElement("s", "Envelope", WsManNames.Soap);
+            w.WriteAttributeString("xmlns", "wsmid", null, WsManNames.Identity);
+            w.WriteStartElement("s", "Header", WsManNames.Soap);
+            w.WriteEndElement();
+            w.WriteStartElement("s", "Body", WsManNames.Soap);
+            w.WriteStartElement("wsmid", "Identify", WsManNames.Identity);
+            w.WriteEndElement();
+            w.WriteEndElement();
+            w.WriteEndElement();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static byte[] Get(WsManClientOptions options, string resourceUri, IReadOnlyDictionary<string, string>? selectors) =>
+        Write(options, WsManNames.ActionGet, resourceUri, selectors, static (_, _) => { }, 0);
+
+    public static byte[] Enumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize) =>
+        Write(options, WsManNames.ActionEnumerate, resourceUri, null, (w, _) =>
+        {
+            w.WriteStartElement("n", "Enumerate", WsManNames.Enumeration);
+            if (optimize)
+            {
+                w.WriteStartElement("w", "OptimizeEnumeration", WsManNames.WsMan);
+                w.WriteEndElement();
+                w.WriteElementString("w", "MaxElements", WsManNames.WsMan, "32000");
+            }
+
+            if (wqlFilter is not null)
+            {
+                w.WriteStartElement("w", "Filter", WsManNames.WsMan);
+                w.WriteAttributeString("Dialect", WsManNames.WqlDialect);
+                w.WriteString(wqlFilter);
+                w.WriteEndElement();
+            }
+
+            w.WriteEndElement();
+        }, 0);
+
+    public static byte[] Pull(WsManClientOptions options, string resourceUri, string context) =>
+        Write(options, WsManNames.ActionPull, resourceUri, null, (w, _) =>
+        {
+            w.WriteStartElement("n", "Pull", WsManNames.Enumeration);
+            w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
+            w.WriteElementString("n", "MaxElements", WsManNames.Enumeration, "32000");
+            w.WriteEndElement();
+        }, 0);
+
+    public static byte[] Release(WsManClientOptions options, string resourceUri, string context) =>
+        Write(options, WsManNames.ActionRelease, resourceUri, null, (w, _) =>
+        {
+            w.WriteStartElement("n", "Release", WsManNames.Enumeration);
+            w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
+            w.WriteEndElement();
+        }, 0);
+
+    public static byte[] Invoke(
+        WsManClientOptions options,
+        string resourceUri,
+        string methodName,
+        IReadOnlyList<CimParameter> parameters,
+        IReadOnlyDictionary<string, string>? selectors) =>
+        Write(options, resourceUri + "/" + methodName, resourceUri, selectors, (w, _) =>
+        {
+            w.WriteStartElement("p", methodName + "_INPUT", resourceUri);
+            foreach (var parameter in parameters)
+            {
+                WriteValue(w, parameter.Name, parameter.Value, resourceUri, depth: 0);
+            }
+
+            w.WriteEndElement();
+        }, parameters.Count);
+
+    private static byte[] Write(
+        WsManClientOptions options,
+        string action,
+        string resourceUri,
+        IReadOnlyDictionary<string, string>? selectors,
+        Action<XmlWriter, int> writeBody,
+        int sizeHint)
+    {
+        using var buffer = new MemoryStream(1536 + sizeHint * 64);
+        using (var w = XmlWriter.Create(buffer, WriterSettings))
+        {
+            w.WriteStartElement("s", "Envelope", WsManNames.Soap);
+            w.WriteAttributeString("xmlns", "a", null, WsManNames.Addressing);
+            w.WriteAttributeString("xmlns", "w", null, WsManNames.WsMan);
+            w.WriteAttributeString("xmlns", "p", null, WsManNames.MsWsMan);
+            w.WriteAttributeString("xmlns", "xsi", null, WsManNames.Xsi);
+            w.WriteAttributeString("xmlns", "cim", null, WsManNames.Cim);
+            w.WriteStartElement("s", "Header", WsManNames.Soap);
+
+            w.WriteElementString("a", "To", WsManNames.Addressing, options.Endpoint.AbsoluteUri);
+            MustUnderstand(w, "w", "ResourceURI", WsManNames.WsMan, resourceUri);
+            w.WriteStartElement("a", "ReplyTo", WsManNames.Addressing);
+            MustUnderstand(w, "a", "Address", WsManNames.Addressing, WsManNames.AnonymousAddress);
+            w.WriteEndElement();
+            MustUnderstand(w, "a", "Action", WsManNames.Addressing, action);
+            MustUnderstand(w, "w", "MaxEnvelopeSize", WsManNames.WsMan, options.MaxEnvelopeSize.ToString(CultureInfo.InvariantCulture));
+            w.WriteElementString("a", "MessageID", WsManNames.Addressing, "uuid:" + Guid.NewGuid().ToString("D").ToUpperInvariant());
+            WriteLocale(w, "w", "Locale", WsManNames.WsMan, options.Locale);
+            WriteLocale(w, "p", "DataLocale", WsManNames.MsWsMan, options.Locale);
+            w.WriteElementString("w", "OperationTimeout", WsManNames.WsMan, Duration(options.OperationTimeout));
+
+            if (selectors is { Count: > 0 })
+            {
+                w.WriteStartElement("w", "SelectorSet", WsManNames.WsMan);
+                foreach (var (name, value) in selectors)
+                {
+                    w.WriteStartElement("w", "Selector", WsManNames.WsMan);
+                    w.WriteAttributeString("Name", name);
+                    w.WriteString(value);
+                    w.WriteEndElement();
+                }
+
+                w.WriteEndElement();
+            }
+
+            w.WriteEndElement();
+            w.WriteStartElement("s", "Body", WsManNames.Soap);
+            writeBody(w, sizeHint);
+            w.WriteEndElement();
+            w.WriteEndElement();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static void WriteValue(XmlWriter w, string name, CimValue value, string ns, int depth)
+    {
+        if (depth > 16)
+        {
+            throw new CimException(CimErrorCategory.Configuration, $"Parameter '{name}' nests embedded instances too deeply.");
+        }
+
+        switch (value.Kind)
+        {
+            case CimValueKind.Null:
+                w.WriteStartElement("p", name, ns);
+                w.WriteAttributeString("xsi", "nil", WsManNames.Xsi, "true");
+                w.WriteEndElement();
+                break;
+            case CimValueKind.Array:
+                foreach (var item in value.Items)
+                {
+                    WriteValue(w, name, item, ns, depth + 1);
+                }
+
+                break;
+            case CimValueKind.DateTime:
+                w.WriteStartElement("p", name, ns);
+                w.WriteElementString("cim", "Datetime", WsManNames.Cim, value.Text);
+                w.WriteEndElement();
+                break;
+            case CimValueKind.Instance:
+                w.WriteStartElement("p", name, ns);
+                foreach (var (propertyName, propertyValue) in value.Instance!.Properties)
+                {
+                    WriteValue(w, propertyName, propertyValue, ns, depth + 1);
+                }
+
+                w.WriteEndElement();
+                break;
+            default:
+                w.WriteElementString("p", name, ns, value.Text);
+                break;
+        }
+    }
+
+    private static void MustUnderstand(XmlWriter w, string prefix, string name, string ns, string value)
+    {
+        w.WriteStartElement(prefix, name, ns);
+        w.WriteAttributeString("s", "mustUnderstand", WsManNames.Soap, "true");
+        w.WriteString(value);
+        w.WriteEndElement();
+    }
+
+    private static void WriteLocale(XmlWriter w, string prefix, string name, string ns, string locale)
+    {
+        w.WriteStartElement(prefix, name, ns);
+        w.WriteAttributeString("xml", "lang", WsManNames.Xml, locale);
+        w.WriteAttributeString("s", "mustUnderstand", WsManNames.Soap, "false");
+        w.WriteEndElement();
+    }
+
+    /// <summary>xs:duration in seconds with milliseconds, the form Windows' own client sends (PT60.000S).</summary>
+    private static string Duration(TimeSpan timeout) =>
+        "PT" + timeout.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + "S";
+}

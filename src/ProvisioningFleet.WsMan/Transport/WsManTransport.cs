@@ -1,0 +1,248 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.WsMan.Transport;
+
+/// <summary>
+/// Carries one envelope to the endpoint and brings back the SOAP reply, bounded in size and time.
+/// HTTP-level failures leave as <see cref="CimException"/>s; a SOAP fault is returned as a reply for
+/// the envelope reader to sort.
+/// </summary>
+internal abstract class WsManTransport : IAsyncDisposable
+{
+    protected static readonly MediaTypeHeaderValue SoapContentType = MediaTypeHeaderValue.Parse("application/soap+xml;charset=UTF-8");
+
+    protected WsManTransport(WsManClientOptions options, ILogger logger, int maxConnections)
+    {
+        Options = options;
+        Http = new HttpClient(CreateHandler(options, logger, maxConnections), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    protected WsManClientOptions Options { get; }
+
+    protected HttpClient Http { get; }
+
+    protected bool IsHttps => Options.Endpoint.Scheme == Uri.UriSchemeHttps;
+
+    public static WsManTransport Create(WsManClientOptions options, ILogger logger)
+    {
+        if (options.Endpoint.Scheme != Uri.UriSchemeHttp && options.Endpoint.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new CimException(CimErrorCategory.Configuration, $"The endpoint {options.Endpoint} is neither http nor https.");
+        }
+
+        if (options.Credential is null)
+        {
+            throw new CimException(CimErrorCategory.Configuration, $"{options.Authentication} authentication to {options.Endpoint} needs a credential.");
+        }
+
+        var https = options.Endpoint.Scheme == Uri.UriSchemeHttps;
+        switch (options.Authentication)
+        {
+            case WsManAuthentication.Basic when !https && !options.AllowUnencrypted:
+                throw new CimException(CimErrorCategory.Configuration,
+                    $"Basic authentication over plain HTTP would send the password in clear to {options.Endpoint}; use HTTPS or allow unencrypted traffic explicitly.");
+            case WsManAuthentication.Basic:
+                return new BasicTransport(options, logger);
+            case WsManAuthentication.Kerberos when !https:
+                throw new CimException(CimErrorCategory.Configuration,
+                    $"Kerberos message encryption over plain HTTP is not verified; reach {options.Endpoint.Host} over HTTPS for Kerberos.");
+            default:
+                return new NegotiateTransport(options, logger);
+        }
+    }
+
+    /// <summary>Sends one envelope and returns the plain SOAP reply.</summary>
+    public async Task<ReadOnlyMemory<byte>> SendAsync(byte[] envelope, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Options.RequestTimeout);
+        try
+        {
+            return await SendCoreAsync(envelope, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CimException(CimErrorCategory.Timeout,
+                $"{Options.Endpoint.Host} did not answer within {Options.RequestTimeout.TotalSeconds:0.###} s.", inner: e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Classify(e);
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CimException(CimErrorCategory.Network, $"The connection to {Options.Endpoint.Host} failed: {e.Message}", inner: e);
+        }
+    }
+
+    protected abstract Task<ReadOnlyMemory<byte>> SendCoreAsync(byte[] envelope, CancellationToken cancellationToken);
+
+    public virtual ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    protected HttpRequestMessage NewRequest() => new(HttpMethod.Post, Options.Endpoint)
+    {
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    /// <summary>Reads a reply body up to the cap, never more: a Content-Length over it fails before reading.</summary>
+    protected async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var max = Options.MaxReplyBytes;
+        if (response.Content.Headers.ContentLength is { } declared && declared > max)
+        {
+            throw TooLarge();
+        }
+
+        var buffer = new byte[(int)Math.Min(response.Content.Headers.ContentLength ?? 16 * 1024, max)];
+        var length = 0;
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length == max)
+                {
+                    // One more byte tells a body of exactly the cap from one over it.
+                    var probe = new byte[1];
+                    if (await stream.ReadAsync(probe, cancellationToken).ConfigureAwait(false) > 0)
+                    {
+                        throw TooLarge();
+                    }
+
+                    break;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, max));
+            }
+
+            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
+
+        CimException TooLarge() => new(CimErrorCategory.Protocol, $"The reply from {Options.Endpoint.Host} exceeds {max} bytes.");
+    }
+
+    /// <summary>Turns a non-success HTTP status with no SOAP fault into an error.</summary>
+    protected CimException StatusError(HttpResponseMessage response) => response.StatusCode switch
+    {
+        HttpStatusCode.Unauthorized => new CimException(CimErrorCategory.AccessDenied,
+            $"{Options.Endpoint.Host} refused the credential {Options.Credential} ({Options.Authentication}): HTTP 401.", 401),
+        HttpStatusCode.Forbidden => new CimException(CimErrorCategory.AccessDenied, $"{Options.Endpoint.Host} answered HTTP 403.", 403),
+        _ => new CimException(CimErrorCategory.Protocol,
+            $"{Options.Endpoint.Host} answered HTTP {(int)response.StatusCode} without a WS-Management reply.", (int)response.StatusCode),
+    };
+
+    /// <summary>A 200 or a 4xx/5xx with a SOAP body is a WS-Management reply (faults come as 500).</summary>
+    protected static bool CarriesSoap(HttpResponseMessage response) =>
+        response.StatusCode == HttpStatusCode.OK
+        || (response.Content.Headers.ContentType?.MediaType is { } type
+            && (type.Equals("application/soap+xml", StringComparison.OrdinalIgnoreCase) || type.Equals("multipart/encrypted", StringComparison.OrdinalIgnoreCase))
+            && (int)response.StatusCode >= 400);
+
+    private CimException Classify(HttpRequestException e)
+    {
+        var host = Options.Endpoint.Host;
+        if (e.HttpRequestError == HttpRequestError.SecureConnectionError || e.InnerException is AuthenticationException)
+        {
+            return new CimException(CimErrorCategory.Tls, $"TLS with {host} failed: {e.InnerException?.Message ?? e.Message}", inner: e);
+        }
+
+        var socketError = (e.InnerException as SocketException ?? e.InnerException?.InnerException as SocketException)?.SocketErrorCode;
+        return e.HttpRequestError switch
+        {
+            HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded when socketError is null =>
+                new CimException(CimErrorCategory.Protocol, $"{host} sent an invalid HTTP reply: {e.Message}", inner: e),
+            _ => new CimException(CimErrorCategory.Network,
+                $"Cannot reach {host}: {e.Message}{(socketError is null ? "" : $" ({socketError})")}", socketError is null ? null : (long)socketError, e),
+        };
+    }
+
+    private static SocketsHttpHandler CreateHandler(WsManClientOptions options, ILogger logger, int maxConnections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxResponseHeadersLength = 64,
+        };
+        if (options.Endpoint.Scheme == Uri.UriSchemeHttps)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = CertificateValidator(options, logger),
+            };
+        }
+
+        return handler;
+    }
+
+    private static RemoteCertificateValidationCallback CertificateValidator(WsManClientOptions options, ILogger logger)
+    {
+        var tls = options.Tls;
+        if (tls.SkipCertificateValidation)
+        {
+            logger.LogWarning("Certificate validation is switched off for {Endpoint}: any server certificate is accepted", options.Endpoint);
+            return static (_, _, _, _) => true;
+        }
+
+        if (tls.PinnedSha256Thumbprint is { } pinned)
+        {
+            var expected = Convert.FromHexString(new string(pinned.Where(Uri.IsHexDigit).ToArray()));
+            if (expected.Length != SHA256.HashSizeInBytes)
+            {
+                throw new CimException(CimErrorCategory.Configuration, "The pinned certificate thumbprint is not a SHA-256 hash (64 hex digits).");
+            }
+
+            return (_, certificate, _, _) =>
+                certificate is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(certificate.GetRawCertData()), expected);
+        }
+
+        if (tls.TrustedCertificateAuthorities is { Count: > 0 } roots)
+        {
+            return (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+            };
+        }
+
+        return static (_, _, _, errors) => errors == SslPolicyErrors.None;
+    }
+}
