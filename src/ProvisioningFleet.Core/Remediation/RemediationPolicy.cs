@@ -1,0 +1,55 @@
+using ProvisioningFleet.Core.Verdicts;
+
+namespace ProvisioningFleet.Core.Remediation;
+
+/// <summary>The contract's outcomes of a remediation record.</summary>
+public enum RemediationOutcome
+{
+    InProgress,
+    Remediated,
+    Failed,
+    Skipped,
+    DryRun,
+}
+
+/// <summary>
+/// Why a device was not touched. <see cref="ClientChanged"/> extends the contract's list: the host
+/// answering is not the ConfigMgr client the verdict was made on (stale DNS).
+/// </summary>
+public enum SkipReason
+{
+    NotOverdue,
+    TaskSequenceRunning,
+    Excluded,
+    BlastRadius,
+    Locked,
+    ClientChanged,
+}
+
+/// <summary>What the caller asked for; the two exceptions are Admin-only and checked by the API.</summary>
+public sealed record RemediationRequest(bool DryRun = false, bool Override = false, bool IgnoreTaskSequence = false);
+
+/// <summary>
+/// The safety rules every fix passes, for sweeps and manual requests alike: never an excluded device,
+/// never inside the timeout window unless overridden, never while a task sequence runs unless that
+/// is explicitly ignored.
+/// </summary>
+public sealed record RemediationPolicy(bool TriggerPolicyRetrieval = true)
+{
+    public static SkipReason? Evaluate(Verdict verdict, bool deviceExcluded, RemediationRequest request)
+    {
+        if (deviceExcluded)
+        {
+            return SkipReason.Excluded;
+        }
+
+        return verdict.State switch
+        {
+            DeviceState.Overdue => null,
+            DeviceState.Provisioning => request.Override ? null : SkipReason.NotOverdue,
+            DeviceState.TaskSequenceRunning when !request.IgnoreTaskSequence => SkipReason.TaskSequenceRunning,
+            DeviceState.TaskSequenceRunning => verdict.PastTimeoutWindow || request.Override ? null : SkipReason.NotOverdue,
+            _ => SkipReason.NotOverdue,
+        };
+    }
+}

@@ -1,0 +1,162 @@
+using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Core.Probing;
+using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.Core.Remediation;
+
+public sealed class RemediationOptions
+{
+    /// <summary>The deadline for one device's whole remediation: re-read, fix, verification, schedule triggers.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Re-reads of ProvisioningMode after the fix; the first follows the fix at once.</summary>
+    public int VerifyAttempts { get; set; } = 5;
+
+    public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromSeconds(2.5);
+}
+
+/// <summary>
+/// Takes one client out of provisioning mode the supported way (SMS_Client.SetClientProvisioningMode),
+/// after re-reading its mode, identity and task-sequence signals right before the fix, and proves it
+/// by reading the mode again. The caller has already applied <see cref="RemediationPolicy.Evaluate"/>
+/// and holds the device's remediation lock.
+/// </summary>
+public sealed class Remediator(TimeProvider timeProvider, RemediationOptions options)
+{
+    public const string MachinePolicyRetrieval = "{00000000-0000-0000-0000-000000000021}";
+    public const string MachinePolicyEvaluation = "{00000000-0000-0000-0000-000000000022}";
+
+    public async Task<RemediationResult> RemediateAsync(
+        ICimSession session, Verdict verdict, RemediationRequest request, RemediationPolicy policy, CancellationToken cancellationToken)
+    {
+        var counting = new CountingSession(session);
+        using var deadline = new CancellationTokenSource(options.Timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var fixSent = false;
+        RemediationResult result;
+        try
+        {
+            result = await RunAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            result = Failed(new ProbeError(CimErrorCategory.Timeout, $"The remediation did not finish within {options.Timeout.TotalSeconds:0.#} s.", null));
+        }
+        catch (CimException e)
+        {
+            result = Failed(ProbeError.From(e));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            result = Failed(new ProbeError(CimErrorCategory.Protocol, $"{e.GetType().Name}: {e.Message}", null));
+        }
+
+        return result with { RoundTrips = counting.Count };
+
+        RemediationResult Failed(ProbeError error) => new() { Outcome = RemediationOutcome.Failed, FixSent = fixSent, Error = error };
+
+        async Task<RemediationResult> RunAsync(CancellationToken ct)
+        {
+            // The verdict may be minutes old: the client may have left provisioning mode, a task sequence may have
+            // started, or the name may now reach another machine. Check all three right before touching it.
+            var mode = await ConfigMgrClient.ReadProvisioningModeAsync(counting, ct);
+            if (!mode.KeyExists || !mode.InProvisioningMode)
+            {
+                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = SkipReason.NotOverdue };
+            }
+
+            var clientId = await ConfigMgrClient.ReadClientIdAsync(counting, ct);
+            if (!string.Equals(clientId, verdict.ClientId, StringComparison.OrdinalIgnoreCase))
+            {
+                return new RemediationResult
+                {
+                    Outcome = RemediationOutcome.Skipped,
+                    SkipReason = SkipReason.ClientChanged,
+                    Error = new ProbeError(CimErrorCategory.Fault,
+                        $"The client answering is '{clientId ?? "none"}', not '{verdict.ClientId ?? "none"}' that the verdict was made on.", null),
+                };
+            }
+
+            if (!request.IgnoreTaskSequence && (await ConfigMgrClient.ReadTaskSequenceSignalsAsync(counting, ct)).Count > 0)
+            {
+                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = SkipReason.TaskSequenceRunning };
+            }
+
+            if (request.DryRun)
+            {
+                return new RemediationResult { Outcome = RemediationOutcome.DryRun };
+            }
+
+            fixSent = true;
+            // Microsoft documents the method as reserved and its ReturnValue is unconfirmed: a non-fault answer
+            // is accepted and the re-read below is the proof.
+            await counting.InvokeAsync(ConfigMgrClient.ClientNamespace, "SMS_Client", "SetClientProvisioningMode",
+                [CimParameter.Of("bEnable", false)], null, ct);
+
+            var (verified, verifyError) = await VerifyAsync(ct);
+            if (!verified)
+            {
+                return Failed(verifyError ?? new ProbeError(CimErrorCategory.Fault,
+                    $"SetClientProvisioningMode(false) was accepted but the client was still in provisioning mode after {options.VerifyAttempts} re-reads.", null));
+            }
+
+            var triggers = new List<ScheduleTriggerResult>();
+            if (policy.TriggerPolicyRetrieval)
+            {
+                triggers.Add(await TriggerScheduleAsync(MachinePolicyRetrieval, ct));
+                triggers.Add(await TriggerScheduleAsync(MachinePolicyEvaluation, ct));
+            }
+
+            return new RemediationResult { Outcome = RemediationOutcome.Remediated, FixSent = true, Verified = true, ScheduleTriggers = triggers };
+        }
+
+        async Task<(bool Verified, ProbeError? LastError)> VerifyAsync(CancellationToken ct)
+        {
+            ProbeError? lastError = null;
+            for (var attempt = 0; attempt < options.VerifyAttempts; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(options.VerifyInterval, timeProvider, ct);
+                }
+
+                try
+                {
+                    var reading = await ConfigMgrClient.ReadProvisioningModeAsync(counting, ct);
+                    if (!reading.InProvisioningMode)
+                    {
+                        return (true, null);
+                    }
+
+                    lastError = null;
+                }
+                catch (CimException e)
+                {
+                    // A client that re-reads its policy may drop a connection or two; the next attempt decides.
+                    lastError = ProbeError.From(e);
+                }
+            }
+
+            return (false, lastError);
+        }
+
+        async Task<ScheduleTriggerResult> TriggerScheduleAsync(string scheduleId, CancellationToken ct)
+        {
+            try
+            {
+                var answer = await counting.InvokeAsync(ConfigMgrClient.ClientNamespace, "SMS_Client", "TriggerSchedule",
+                    [CimParameter.Of("sScheduleID", scheduleId)], null, ct);
+                // Documented as UInt32 with 0 for success; real clients often send a nil ReturnValue.
+                var code = answer.ReturnValue.AsUInt32();
+                return answer.ReturnValue.IsNull || code == 0
+                    ? new ScheduleTriggerResult(scheduleId, true, null)
+                    : new ScheduleTriggerResult(scheduleId, false, new ProbeError(CimErrorCategory.Fault, $"TriggerSchedule {scheduleId} returned {answer.ReturnValue}.", code));
+            }
+            catch (CimException e)
+            {
+                return new ScheduleTriggerResult(scheduleId, false, ProbeError.From(e));
+            }
+        }
+    }
+}
