@@ -1,0 +1,16 @@
+namespace ProvisioningFleet.Data.Credentials;
+
+/// <summary>
+/// A named account for reaching devices. <see cref="ProtectedPassword"/> is ASP.NET Core Data
+/// Protection ciphertext; the plain password exists only in memory for the duration of a call.
+/// </summary>
+public class Credential
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string UserName { get; set; } = "";
+    public string? Domain { get; set; }
+    public string ProtectedPassword { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}

@@ -1,0 +1,79 @@
+using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Data.Credentials;
+using ProvisioningFleet.Data.Remediations;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.Data.Devices;
+
+/// <summary>
+/// One managed machine: how to reach it, and the latest verdict on it. The verdict lives on this row
+/// (not only in <see cref="DeviceStateChange"/>) so that lists and counts never scan history.
+/// </summary>
+public class Device
+{
+    public long Id { get; set; }
+
+    /// <summary>As the caller wrote it.</summary>
+    public string HostName { get; private set; } = "";
+
+    /// <summary>Lower-case <see cref="HostName"/>: the unique, case-insensitive identity and the search column.</summary>
+    public string HostNameKey { get; private set; } = "";
+
+    public string Endpoint { get; set; } = "";
+    public CimTransport Transport { get; set; } = CimTransport.Http;
+    public CimAuthentication Authentication { get; set; } = CimAuthentication.Negotiate;
+
+    public long? CredentialId { get; set; }
+    public Credential? Credential { get; set; }
+
+    /// <summary>As the caller wrote them.</summary>
+    public string[] Tags { get; private set; } = [];
+
+    /// <summary>Lower-case <see cref="Tags"/>, GIN-indexed: tags match case-insensitively.</summary>
+    public string[] TagKeys { get; private set; } = [];
+
+    public bool Enabled { get; set; } = true;
+    public bool RemediationExcluded { get; set; }
+
+    public DeviceState State { get; set; } = DeviceState.Unknown;
+    public bool? InProvisioningMode { get; set; }
+    public DateTimeOffset? ProvisioningEnabledAt { get; set; }
+    public int? ProvisioningMaxMinutes { get; set; }
+    public int? EffectiveTimeoutMinutes { get; set; }
+    public DateTimeOffset? OverdueAt { get; set; }
+    public int? ClockSkewSeconds { get; set; }
+    public bool? TaskSequenceRunning { get; set; }
+    public string? ClientId { get; set; }
+
+    /// <summary>When the service first saw the client in provisioning mode: the fallback when the client's own timestamp is missing.</summary>
+    public DateTimeOffset? FirstSeenInProvisioningAt { get; set; }
+
+    public DateTimeOffset? LastCheckedAt { get; set; }
+    public CimErrorCategory? LastErrorCategory { get; set; }
+    public string? LastErrorMessage { get; set; }
+    public long? LastErrorCode { get; set; }
+
+    public long? LastRemediationId { get; set; }
+    public Remediation? LastRemediation { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>PostgreSQL's xmin: a probe and an edit of the same row cannot silently overwrite each other.</summary>
+    public uint Version { get; set; }
+
+    public void SetHostName(string hostName)
+    {
+        HostName = hostName;
+        HostNameKey = KeyOf(hostName);
+    }
+
+    public void SetTags(IEnumerable<string> tags)
+    {
+        Tags = tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        TagKeys = Tags.Select(KeyOf).ToArray();
+    }
+
+    /// <summary>The case-insensitive key for host names and tags; queries compare against it.</summary>
+    public static string KeyOf(string value) => value.ToLowerInvariant();
+}

@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.Sweeps;
+
+namespace ProvisioningFleet.Data.Remediations;
+
+internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remediation>
+{
+    public void Configure(EntityTypeBuilder<Remediation> remediation)
+    {
+        remediation.ToTable("remediations");
+        remediation.Property(r => r.HostName).HasMaxLength(253);
+        remediation.Property(r => r.Trigger).HasMaxLength(16);
+        remediation.Property(r => r.Actor).HasMaxLength(256);
+        remediation.Property(r => r.Outcome).HasMaxLength(16);
+        remediation.Property(r => r.SkipReason).HasMaxLength(32);
+        remediation.Property(r => r.Justification).HasMaxLength(2000);
+        remediation.Property(r => r.ClientId).HasMaxLength(128);
+        remediation.Property(r => r.ErrorCategory).HasMaxLength(32);
+        remediation.Property(r => r.ErrorMessage).HasMaxLength(4000);
+
+        remediation.HasIndex(r => new { r.DeviceId, r.RequestedAt }).IsDescending(false, true);
+        remediation.HasIndex(r => new { r.Outcome, r.RequestedAt }).IsDescending(false, true);
+        remediation.HasIndex(r => r.RequestedAt).IsDescending();
+        remediation.HasIndex(r => r.SweepId);
+        // The database, not a race between two callers, decides that only one fix of a device runs at a time.
+        remediation.HasIndex(r => r.DeviceId, "ux_remediations_one_in_progress_per_device")
+            .IsUnique()
+            .HasFilter("outcome = 'InProgress'");
+
+        remediation.HasOne<Device>().WithMany().HasForeignKey(r => r.DeviceId).OnDelete(DeleteBehavior.Cascade);
+        remediation.HasOne<Sweep>().WithMany().HasForeignKey(r => r.SweepId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
