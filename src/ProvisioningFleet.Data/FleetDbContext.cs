@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Audit;
 using ProvisioningFleet.Data.Credentials;

@@ -109,7 +109,7 @@ public class RemediatorTests
         var result = await Remediator.RemediateAsync(device, verdict, new RemediationRequest(), new RemediationPolicy(), CancellationToken.None);
 
         Assert.Equal(RemediationOutcome.Skipped, result.Outcome);
-        Assert.Equal(SkipReason.ClientChanged, result.SkipReason);
+        Assert.Equal(RemediationSkipReason.ClientChanged, result.SkipReason);
         Assert.Equal(0, device.CountOf(SetMode));
     }
 
@@ -121,7 +121,7 @@ public class RemediatorTests
 
         var result = await Remediator.RemediateAsync(device, verdict, new RemediationRequest(), new RemediationPolicy(), CancellationToken.None);
 
-        Assert.Equal(SkipReason.TaskSequenceRunning, result.SkipReason);
+        Assert.Equal(RemediationSkipReason.TaskSequenceRunning, result.SkipReason);
         Assert.Equal(0, device.CountOf(SetMode));
     }
 
@@ -144,7 +144,7 @@ public class RemediatorTests
 
         var result = await Remediator.RemediateAsync(device, verdict, new RemediationRequest(), new RemediationPolicy(), CancellationToken.None);
 
-        Assert.Equal(SkipReason.NotOverdue, result.SkipReason);
+        Assert.Equal(RemediationSkipReason.NotOverdue, result.SkipReason);
         Assert.Equal(0, device.CountOf(SetMode));
     }
 

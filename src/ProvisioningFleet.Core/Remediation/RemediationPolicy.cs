@@ -16,7 +16,7 @@ public enum RemediationOutcome
 /// Why a device was not touched. <see cref="ClientChanged"/> extends the contract's list: the host
 /// answering is not the ConfigMgr client the verdict was made on (stale DNS).
 /// </summary>
-public enum SkipReason
+public enum RemediationSkipReason
 {
     NotOverdue,
     TaskSequenceRunning,
@@ -36,20 +36,20 @@ public sealed record RemediationRequest(bool DryRun = false, bool Override = fal
 /// </summary>
 public sealed record RemediationPolicy(bool TriggerPolicyRetrieval = true)
 {
-    public static SkipReason? Evaluate(Verdict verdict, bool deviceExcluded, RemediationRequest request)
+    public static RemediationSkipReason? Evaluate(Verdict verdict, bool deviceExcluded, RemediationRequest request)
     {
         if (deviceExcluded)
         {
-            return SkipReason.Excluded;
+            return RemediationSkipReason.Excluded;
         }
 
         return verdict.State switch
         {
             DeviceState.Overdue => null,
-            DeviceState.Provisioning => request.Override ? null : SkipReason.NotOverdue,
-            DeviceState.TaskSequenceRunning when !request.IgnoreTaskSequence => SkipReason.TaskSequenceRunning,
-            DeviceState.TaskSequenceRunning => verdict.PastTimeoutWindow || request.Override ? null : SkipReason.NotOverdue,
-            _ => SkipReason.NotOverdue,
+            DeviceState.Provisioning => request.Override ? null : RemediationSkipReason.NotOverdue,
+            DeviceState.TaskSequenceRunning when !request.IgnoreTaskSequence => RemediationSkipReason.TaskSequenceRunning,
+            DeviceState.TaskSequenceRunning => verdict.PastTimeoutWindow || request.Override ? null : RemediationSkipReason.NotOverdue,
+            _ => RemediationSkipReason.NotOverdue,
         };
     }
 }

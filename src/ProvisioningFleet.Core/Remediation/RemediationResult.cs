@@ -7,7 +7,7 @@ public sealed record RemediationResult
 {
     public required RemediationOutcome Outcome { get; init; }
 
-    public SkipReason? SkipReason { get; init; }
+    public RemediationSkipReason? SkipReason { get; init; }
 
     /// <summary>True once SetClientProvisioningMode(false) was sent, whatever came back: the device may have changed.</summary>
     public bool FixSent { get; init; }

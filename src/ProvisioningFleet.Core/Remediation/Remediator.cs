@@ -63,7 +63,7 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
             var mode = await ConfigMgrClient.ReadProvisioningModeAsync(counting, ct);
             if (!mode.KeyExists || !mode.InProvisioningMode)
             {
-                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = SkipReason.NotOverdue };
+                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = RemediationSkipReason.NotOverdue };
             }
 
             var clientId = await ConfigMgrClient.ReadClientIdAsync(counting, ct);
@@ -72,7 +72,7 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
                 return new RemediationResult
                 {
                     Outcome = RemediationOutcome.Skipped,
-                    SkipReason = SkipReason.ClientChanged,
+                    SkipReason = RemediationSkipReason.ClientChanged,
                     Error = new ProbeError(CimErrorCategory.Fault,
                         $"The client answering is '{clientId ?? "none"}', not '{verdict.ClientId ?? "none"}' that the verdict was made on.", null),
                 };
@@ -80,7 +80,7 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
 
             if (!request.IgnoreTaskSequence && (await ConfigMgrClient.ReadTaskSequenceSignalsAsync(counting, ct)).Count > 0)
             {
-                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = SkipReason.TaskSequenceRunning };
+                return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = RemediationSkipReason.TaskSequenceRunning };
             }
 
             if (request.DryRun)

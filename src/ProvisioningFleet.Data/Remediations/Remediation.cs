@@ -1,3 +1,4 @@
+using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.Data.Remediations;
@@ -26,6 +27,15 @@ public class Remediation
     /// <summary>The ConfigMgr client identity the verdict was made on; a different one at fix time stops the fix.</summary>
     public string? ClientId { get; set; }
 
+    /// <summary>True once SetClientProvisioningMode(false) was sent: the device may have changed even when the outcome is Failed.</summary>
+    public bool FixSent { get; set; }
+
+    /// <summary>Whether TriggerSchedule {...021} and {...022} both succeeded after the fix; null when not asked.</summary>
+    public bool? PolicyRetrievalTriggered { get; set; }
+
+    /// <summary>Why a TriggerSchedule failed; recorded, never a failure of the remediation.</summary>
+    public string? PolicyRetrievalError { get; set; }
+
     public CimErrorCategory? ErrorCategory { get; set; }
     public string? ErrorMessage { get; set; }
     public long? ErrorCode { get; set; }
@@ -35,22 +45,4 @@ public enum RemediationTrigger
 {
     Sweep,
     Manual,
-}
-
-public enum RemediationOutcome
-{
-    InProgress,
-    Remediated,
-    Failed,
-    Skipped,
-    DryRun,
-}
-
-public enum RemediationSkipReason
-{
-    NotOverdue,
-    TaskSequenceRunning,
-    Excluded,
-    BlastRadius,
-    Locked,
 }

@@ -19,11 +19,13 @@ internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remedi
         remediation.Property(r => r.ClientId).HasMaxLength(128);
         remediation.Property(r => r.ErrorCategory).HasMaxLength(32);
         remediation.Property(r => r.ErrorMessage).HasMaxLength(4000);
+        remediation.Property(r => r.PolicyRetrievalError).HasMaxLength(4000);
 
         remediation.HasIndex(r => new { r.DeviceId, r.RequestedAt }).IsDescending(false, true);
         remediation.HasIndex(r => new { r.Outcome, r.RequestedAt }).IsDescending(false, true);
         remediation.HasIndex(r => r.RequestedAt).IsDescending();
-        remediation.HasIndex(r => r.SweepId);
+        // One record per device per sweep: a shard re-run after a crash finds it and never fixes the device twice.
+        remediation.HasIndex(r => new { r.SweepId, r.DeviceId }).IsUnique().HasFilter("sweep_id IS NOT NULL");
         // The database, not a race between two callers, decides that only one fix of a device runs at a time.
         remediation.HasIndex(r => r.DeviceId, "ux_remediations_one_in_progress_per_device")
             .IsUnique()

@@ -23,6 +23,15 @@ public class Sweep
     public int Skipped { get; set; }
     public int WouldRemediate { get; set; }
     public bool CancelRequested { get; set; }
+
+    /// <summary>The blast-radius limit taken from the policy when the sweep started.</summary>
+    public int RemediationLimit { get; set; }
+
+    /// <summary>Fixes (or dry-run would-fixes) granted so far, across all shards; never above <see cref="RemediationLimit"/>.</summary>
+    public int RemediationSlotsUsed { get; set; }
+
+    public int ShardCount { get; set; }
+    public int ShardsCompleted { get; set; }
     public string? Error { get; set; }
 }
 

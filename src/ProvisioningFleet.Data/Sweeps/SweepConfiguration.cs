@@ -25,6 +25,8 @@ internal sealed class SweepConfiguration : IEntityTypeConfiguration<Sweep>
                     counts => counts.Aggregate(0, (hash, pair) => HashCode.Combine(hash, pair.Key, pair.Value)),
                     counts => new Dictionary<string, int>(counts)));
         sweep.HasIndex(s => s.RequestedAt).IsDescending();
+        // At most one sweep runs at a time, across all service instances: the next one waits Queued.
+        sweep.HasIndex(s => s.Status, "ux_sweeps_one_running").IsUnique().HasFilter("status = 'Running'");
         sweep.HasIndex(s => s.Status);
     }
 }

@@ -126,11 +126,37 @@ namespace ProvisioningFleet.Data.Migrations
                     skipped = table.Column<int>(type: "integer", nullable: false),
                     would_remediate = table.Column<int>(type: "integer", nullable: false),
                     cancel_requested = table.Column<bool>(type: "boolean", nullable: false),
+                    remediation_limit = table.Column<int>(type: "integer", nullable: false),
+                    remediation_slots_used = table.Column<int>(type: "integer", nullable: false),
+                    shard_count = table.Column<int>(type: "integer", nullable: false),
+                    shards_completed = table.Column<int>(type: "integer", nullable: false),
                     error = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_sweeps", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "sweep_shards",
+                columns: table => new
+                {
+                    sweep_id = table.Column<long>(type: "bigint", nullable: false),
+                    index = table.Column<int>(type: "integer", nullable: false),
+                    device_ids = table.Column<long[]>(type: "bigint[]", nullable: false),
+                    processed_device_ids = table.Column<long[]>(type: "bigint[]", nullable: false),
+                    job_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    completed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_sweep_shards", x => new { x.sweep_id, x.index });
+                    table.ForeignKey(
+                        name: "fk_sweep_shards_sweeps_sweep_id",
+                        column: x => x.sweep_id,
+                        principalTable: "sweeps",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -224,6 +250,9 @@ namespace ProvisioningFleet.Data.Migrations
                     ignore_task_sequence = table.Column<bool>(type: "boolean", nullable: false),
                     verified = table.Column<bool>(type: "boolean", nullable: false),
                     client_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    fix_sent = table.Column<bool>(type: "boolean", nullable: false),
+                    policy_retrieval_triggered = table.Column<bool>(type: "boolean", nullable: true),
+                    policy_retrieval_error = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
                     error_category = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     error_message = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: true),
                     error_code = table.Column<long>(type: "bigint", nullable: true)
@@ -344,9 +373,11 @@ namespace ProvisioningFleet.Data.Migrations
                 descending: new bool[0]);
 
             migrationBuilder.CreateIndex(
-                name: "ix_remediations_sweep_id",
+                name: "ix_remediations_sweep_id_device_id",
                 table: "remediations",
-                column: "sweep_id");
+                columns: new[] { "sweep_id", "device_id" },
+                unique: true,
+                filter: "sweep_id IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_sweeps_requested_at",
@@ -358,6 +389,13 @@ namespace ProvisioningFleet.Data.Migrations
                 name: "ix_sweeps_status",
                 table: "sweeps",
                 column: "status");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_sweeps_status1",
+                table: "sweeps",
+                column: "status",
+                unique: true,
+                filter: "status = 'Running'");
 
             migrationBuilder.AddForeignKey(
                 name: "fk_device_state_changes_devices_device_id",
@@ -397,6 +435,9 @@ namespace ProvisioningFleet.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "fleet_policy");
+
+            migrationBuilder.DropTable(
+                name: "sweep_shards");
 
             migrationBuilder.DropTable(
                 name: "devices");

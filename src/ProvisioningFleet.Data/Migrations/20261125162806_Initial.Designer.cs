@@ -12,7 +12,7 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261125162347_Initial")]
+    [Migration("20261125162806_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -563,6 +563,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<bool>("FixSent")
+                        .HasColumnType("boolean")
+                        .HasColumnName("fix_sent");
+
                     b.Property<string>("HostName")
                         .IsRequired()
                         .HasMaxLength(253)
@@ -587,6 +591,15 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<bool>("Override")
                         .HasColumnType("boolean")
                         .HasColumnName("override");
+
+                    b.Property<string>("PolicyRetrievalError")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("policy_retrieval_error");
+
+                    b.Property<bool?>("PolicyRetrievalTriggered")
+                        .HasColumnType("boolean")
+                        .HasColumnName("policy_retrieval_triggered");
 
                     b.Property<DateTimeOffset>("RequestedAt")
                         .HasColumnType("timestamp with time zone")
@@ -618,9 +631,6 @@ namespace ProvisioningFleet.Data.Migrations
                         .IsDescending()
                         .HasDatabaseName("ix_remediations_requested_at");
 
-                    b.HasIndex("SweepId")
-                        .HasDatabaseName("ix_remediations_sweep_id");
-
                     b.HasIndex("DeviceId", "RequestedAt")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_remediations_device_id_requested_at");
@@ -628,6 +638,11 @@ namespace ProvisioningFleet.Data.Migrations
                     b.HasIndex("Outcome", "RequestedAt")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_remediations_outcome_requested_at");
+
+                    b.HasIndex("SweepId", "DeviceId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_remediations_sweep_id_device_id")
+                        .HasFilter("sweep_id IS NOT NULL");
 
                     b.HasIndex(new[] { "DeviceId" }, "ux_remediations_one_in_progress_per_device")
                         .IsUnique()
@@ -676,6 +691,14 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("remediated");
 
+                    b.Property<int>("RemediationLimit")
+                        .HasColumnType("integer")
+                        .HasColumnName("remediation_limit");
+
+                    b.Property<int>("RemediationSlotsUsed")
+                        .HasColumnType("integer")
+                        .HasColumnName("remediation_slots_used");
+
                     b.Property<int>("RemediationsFailed")
                         .HasColumnType("integer")
                         .HasColumnName("remediations_failed");
@@ -689,6 +712,14 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("requested_by");
+
+                    b.Property<int>("ShardCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard_count");
+
+                    b.Property<int>("ShardsCompleted")
+                        .HasColumnType("integer")
+                        .HasColumnName("shards_completed");
 
                     b.Property<int>("Skipped")
                         .HasColumnType("integer")
@@ -733,7 +764,47 @@ namespace ProvisioningFleet.Data.Migrations
                     b.HasIndex("Status")
                         .HasDatabaseName("ix_sweeps_status");
 
+                    b.HasIndex(new[] { "Status" }, "ux_sweeps_one_running")
+                        .IsUnique()
+                        .HasDatabaseName("ix_sweeps_status1")
+                        .HasFilter("status = 'Running'");
+
                     b.ToTable("sweeps", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Sweeps.SweepShard", b =>
+                {
+                    b.Property<long>("SweepId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sweep_id");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer")
+                        .HasColumnName("index");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.PrimitiveCollection<long[]>("DeviceIds")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("device_ids");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id");
+
+                    b.PrimitiveCollection<long[]>("ProcessedDeviceIds")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("processed_device_ids");
+
+                    b.HasKey("SweepId", "Index")
+                        .HasName("pk_sweep_shards");
+
+                    b.ToTable("sweep_shards", (string)null);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Devices.Device", b =>
@@ -779,6 +850,16 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasForeignKey("SweepId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_remediations_sweeps_sweep_id");
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Sweeps.SweepShard", b =>
+                {
+                    b.HasOne("ProvisioningFleet.Data.Sweeps.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_sweep_shards_sweeps_sweep_id");
                 });
 #pragma warning restore 612, 618
         }
