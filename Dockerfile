@@ -34,6 +34,9 @@ EXPOSE 8080
 
 FROM runtime AS simulator
 COPY --from=build --chown=root:root /out/simulator ./
+# Where --export-csv writes the device list (a volume in docker-compose.yml): the one place it may write.
+RUN mkdir -p /var/lib/simulator && chown "$APP_UID" /var/lib/simulator
+EXPOSE 5985
 # The image's built-in unprivileged user (uid 1654); the published files stay owned by root, read-only to it.
 USER $APP_UID
 ENTRYPOINT ["dotnet", "ProvisioningFleet.Simulator.dll"]
