@@ -113,7 +113,7 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
         {
             reply = handshake.GetOutgoingBlob(token, out status);
         }
-        catch (Exception)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             status = NegotiateAuthenticationStatusCode.GenericFailure;
             reply = null;

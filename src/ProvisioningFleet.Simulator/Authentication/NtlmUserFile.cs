@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace ProvisioningFleet.Simulator.Authentication;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace ProvisioningFleet.Simulator.Authentication;
 /// <see cref="System.Net.Security.NegotiateAuthentication"/>, so all hosts in a process share one file
 /// that holds every host's users; each host still checks the authenticated name against its own list.
 /// </summary>
-internal static class NtlmUserFile
+internal static partial class NtlmUserFile
 {
     public const string Variable = "NTLM_USER_FILE";
 
@@ -40,6 +42,17 @@ internal static class NtlmUserFile
             }
             File.Move(temporary, _path, overwrite: true);
             Environment.SetEnvironmentVariable(Variable, _path);
+            if (!OperatingSystem.IsWindows())
+            {
+                // gss-ntlmssp reads the variable with getenv(); .NET's own setter does not reach the C environment.
+                _ = NativeEnvironment.setenv(Variable, _path, 1);
+            }
         }
+    }
+
+    private static partial class NativeEnvironment
+    {
+        [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int setenv(string name, string value, int overwrite);
     }
 }
