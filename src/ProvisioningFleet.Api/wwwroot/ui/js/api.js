@@ -1,5 +1,5 @@
-// Calls the REST API with the sign-in cookie. Writes carry the anti-forgery token that the session
-// endpoint hands out, because a cookie alone must never be enough to change anything.
+// Calls the REST API with the sign-in cookie. Writes carry the anti-forgery token that GET /api/v1/me
+// hands out, because a cookie alone must never be enough to change anything.
 
 let session;
 
@@ -16,10 +16,10 @@ function toSignIn() {
   location.assign(`/signin?returnUrl=${encodeURIComponent(back)}`);
 }
 
-async function send(path, { method = 'GET', body, antiforgery } = {}) {
+async function send(path, { method = 'GET', body, session: caller } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (antiforgery) headers[antiforgery.headerName] = antiforgery.requestToken;
+  if (caller?.antiforgeryToken) headers[caller.antiforgeryHeader] = caller.antiforgeryToken;
   const response = await fetch(path, {
     method,
     headers,
@@ -38,7 +38,7 @@ async function send(path, { method = 'GET', body, antiforgery } = {}) {
 
 /** Who is signed in, with the role that decides which actions the page offers. */
 export async function currentSession() {
-  session ??= await send('/api/v1/session');
+  session ??= await send('/api/v1/me');
   return session;
 }
 
@@ -48,7 +48,7 @@ export const get = (path) => send(path);
 
 export async function post(path, body = {}) {
   const s = await currentSession();
-  return send(path, { method: 'POST', body, antiforgery: s.antiforgery });
+  return send(path, { method: 'POST', body, session: s });
 }
 
 export function query(params) {
