@@ -106,6 +106,22 @@ public sealed record Verdict
         };
     }
 
+    /// <summary>
+    /// The verdict after a verified fix: the re-read showed the client out of provisioning mode, so the
+    /// device is healthy from then on without another probe.
+    /// </summary>
+    public Verdict AfterVerifiedFix(DateTimeOffset at) => this with
+    {
+        State = DeviceState.Healthy,
+        CheckedAt = at,
+        InProvisioningMode = false,
+        EffectiveTimeoutMinutes = null,
+        OverdueAt = null,
+        ProvisioningFirstSeenAt = null,
+        PastTimeoutWindow = false,
+        Error = null,
+    };
+
     private static DeviceState StateFor(ProbeError error, ProbeResult probe) => error.Category switch
     {
         CimErrorCategory.Network or CimErrorCategory.Timeout => DeviceState.Unreachable,

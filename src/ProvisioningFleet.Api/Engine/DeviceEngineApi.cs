@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.Api.Engine;
+
+/// <summary>A state change in a device's history.</summary>
+public sealed record StateChangeView(
+    long Id, DateTimeOffset At, DeviceState FromState, DeviceState ToState, long? SweepId, bool? InProvisioningMode,
+    DateTimeOffset? ProvisioningEnabledAt, DateTimeOffset? OverdueAt, bool? TaskSequenceRunning, string? ClientId, Remediations.ErrorView? Error);
+
+public static class DeviceEngineApi
+{
+    public static IEndpointRouteBuilder MapDeviceEngineApi(this IEndpointRouteBuilder endpoints)
+    {
+        var devices = endpoints.MapGroup("/api/v1/devices").WithTags("Devices");
+        devices.MapPost("/{id:long}/probe", ProbeAsync).RequireAuthorization(FleetPolicies.Operator)
+            .WithName("ProbeDevice").WithSummary("Probes the device now and answers with the updated view; a failed probe is a state, not an HTTP error.");
+        devices.MapGet("/{id:long}/history", HistoryAsync).RequireAuthorization(FleetPolicies.Reader)
+            .WithName("DeviceHistory").WithSummary("The device's state changes, newest first.");
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> ProbeAsync(
+        long id, FleetDbContext db, DeviceVerdicts verdicts, CancellationToken cancellationToken)
+    {
+        var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (device is null)
+        {
+            return NotFoundDevice(id);
+        }
+
+        await verdicts.ProbeAndRecordAsync(device, cancellationToken);
+        return TypedResults.Ok(await db.Devices.AsNoTracking().Where(d => d.Id == id).Select(DeviceView.Projection).SingleAsync(cancellationToken));
+    }
+
+    private static async Task<Results<Ok<PagedList<StateChangeView>>, NotFound<ProblemDetails>, ValidationProblem>> HistoryAsync(
+        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
+    {
+        var errors = new QueryErrors();
+        var paging = PageRequest.Parse(page, pageSize, errors);
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        {
+            return NotFoundDevice(id);
+        }
+
+        return TypedResults.Ok(await paging.ToPagedListAsync(
+            db.DeviceStateChanges.AsNoTracking().Where(c => c.DeviceId == id),
+            changes => changes.OrderByDescending(c => c.At).ThenByDescending(c => c.Id),
+            c => new StateChangeView(c.Id, c.At, c.FromState, c.ToState, c.SweepId, c.InProvisioningMode, c.ProvisioningEnabledAt, c.OverdueAt,
+                c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new Remediations.ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode)),
+            cancellationToken));
+    }
+
+    internal static NotFound<ProblemDetails> NotFoundDevice(long id) => Problems.NotFound("Device not found", $"There is no device {id}.");
+}

@@ -1,0 +1,47 @@
+namespace ProvisioningFleet.Api.Engine;
+
+/// <summary>The engine's knobs (configuration section <c>Fleet:Engine</c>); policy decisions live in the fleet policy instead.</summary>
+public sealed class EngineOptions
+{
+    public const string Section = "Fleet:Engine";
+
+    /// <summary>The deadline for probing one device.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The deadline for one device's remediation (re-read, fix, verification, schedule triggers).</summary>
+    public TimeSpan RemediationTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public int VerifyAttempts { get; set; } = 5;
+
+    public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>Devices per shard job: small enough that a shard ends within minutes, large enough that Hangfire is not the bottleneck.</summary>
+    public int ShardSize { get; set; } = 500;
+
+    /// <summary>Devices probed at once within one shard.</summary>
+    public int ProbeConcurrency { get; set; } = 64;
+
+    /// <summary>Verdicts written to the database per batch (one transaction, with the sweep's counters).</summary>
+    public int RecordBatchSize { get; set; } = 200;
+
+    /// <summary>The longest a verdict waits before it is written, so that progress stays live on slow fleets.</summary>
+    public TimeSpan RecordInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a queued sweep looks again whether the running one has finished.</summary>
+    public TimeSpan QueuedSweepRetry { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// An InProgress remediation older than this was interrupted by a crash (the remote call is bounded by
+    /// <see cref="RemediationTimeout"/>); it is closed as Failed so that the device can be fixed again.
+    /// </summary>
+    public TimeSpan StaleRemediationAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Hangfire workers on this instance; each runs one shard (or another job) at a time.</summary>
+    public int WorkerCount { get; set; } = 4;
+
+    /// <summary>Whether this instance runs background jobs at all (an API-only replica sets false).</summary>
+    public bool RunJobs { get; set; } = true;
+
+    /// <summary>How often idle workers look for new jobs besides PostgreSQL's notifications.</summary>
+    public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ProvisioningFleet.Api.Fleet;
+using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Api.Policy;
+using ProvisioningFleet.Api.Remediations;
+using ProvisioningFleet.Api.Sweeps;
+using ProvisioningFleet.Core.Probing;
+using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Telemetry;
+
+namespace ProvisioningFleet.Api.Engine;
+
+public static class ProvisioningEngineExtensions
+{
+    /// <summary>
+    /// Probe, verdicts, remediation and sweeps, with Hangfire on the service's PostgreSQL. Needs the
+    /// database (AddFleetDataAsync), the credential vault and an <see cref="Core.Cim.ICimSessionFactory"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddProvisioningEngine(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<EngineOptions>().Bind(builder.Configuration.GetSection(EngineOptions.Section))
+            .Validate(o => o.ShardSize > 0 && o.ProbeConcurrency > 0 && o.RecordBatchSize > 0 && o.WorkerCount > 0 && o.VerifyAttempts > 0,
+                "Fleet:Engine sizes (ShardSize, ProbeConcurrency, RecordBatchSize, WorkerCount, VerifyAttempts) must be positive.")
+            .Validate(o => o.ProbeTimeout > TimeSpan.Zero && o.RemediationTimeout > TimeSpan.Zero,
+                "Fleet:Engine timeouts must be positive: every remote call is bounded.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FleetTelemetry>();
+        services.AddSingleton(sp => new ProvisioningProbe(sp.GetRequiredService<TimeProvider>(),
+            new ProbeOptions { Timeout = sp.GetRequiredService<IOptions<EngineOptions>>().Value.ProbeTimeout }));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new Remediator(sp.GetRequiredService<TimeProvider>(), new RemediationOptions
+            {
+                Timeout = options.RemediationTimeout,
+                VerifyAttempts = options.VerifyAttempts,
+                VerifyInterval = options.VerifyInterval,
+            });
+        });
+        services.AddSingleton<DeviceProbing>();
+        services.AddSingleton<DeviceVerdicts>();
+        services.AddSingleton<RemediationRunner>();
+        services.AddSingleton<SweepFinisher>();
+        services.AddSingleton<SweepShardRunner>();
+        services.AddTransient<SweepJobs>();
+        builder.AddFleetJobs();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapProvisioningEngineApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapDeviceEngineApi();
+        endpoints.MapRemediationsApi();
+        endpoints.MapSweepsApi();
+        endpoints.MapFleetSummaryApi();
+        endpoints.MapPolicyApi();
+        return endpoints;
+    }
+}

@@ -1,0 +1,126 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
+
+namespace ProvisioningFleet.Api.Engine;
+
+/// <summary>A verdict to store for one device; <see cref="SweepId"/> when a sweep made it.</summary>
+public sealed record DeviceVerdict(long DeviceId, Verdict Verdict);
+
+/// <summary>
+/// Stores verdicts a batch at a time: the device rows always (last checked time and the verdict),
+/// a history row only when the state changed, so that an hourly sweep of a steady fleet writes no
+/// history at all. Runs inside the caller's transaction.
+/// </summary>
+public static class VerdictRecorder
+{
+    /// <summary>Returns how many devices changed state.</summary>
+    public static async Task<int> RecordAsync(FleetDbContext db, IReadOnlyList<DeviceVerdict> verdicts, long? sweepId, CancellationToken cancellationToken)
+    {
+        if (verdicts.Count == 0)
+        {
+            return 0;
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Verdicts are recorded inside a transaction.");
+        var ids = verdicts.Select(v => v.DeviceId).ToArray();
+
+        // Locked in id order: two batches touching the same devices (a sweep and a manual probe) cannot deadlock.
+        var previous = new Dictionary<long, string>();
+        await using (var read = new NpgsqlCommand("SELECT id, state FROM devices WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", connection, transaction))
+        {
+            read.Parameters.AddWithValue("ids", ids);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                previous[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+
+        var present = verdicts.Where(v => previous.ContainsKey(v.DeviceId)).ToArray();
+        await using (var update = new NpgsqlCommand(UpdateDevices, connection, transaction))
+        {
+            AddVerdictColumns(update, present);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var changed = present.Where(v => previous[v.DeviceId] != v.Verdict.State.ToStored().ToString()).ToArray();
+        if (changed.Length > 0)
+        {
+            await using var insert = new NpgsqlCommand(InsertHistory, connection, transaction);
+            AddVerdictColumns(insert, changed);
+            insert.Parameters.AddWithValue("from_state", changed.Select(v => previous[v.DeviceId]).ToArray());
+            insert.Parameters.Add(new NpgsqlParameter("sweep_id", NpgsqlDbType.Bigint) { Value = (object?)sweepId ?? DBNull.Value });
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return changed.Length;
+    }
+
+    /// <summary>Opens a transaction on the context unless one is already open; the caller commits.</summary>
+    public static async Task<IDbContextTransaction?> EnsureTransactionAsync(FleetDbContext db, CancellationToken cancellationToken) =>
+        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+
+    // A failed probe tells nothing new about the client: it keeps the facts of the last successful one.
+    private const string UpdateDevices = """
+        UPDATE devices AS d SET
+            state = v.state,
+            last_checked_at = v.checked_at,
+            first_seen_in_provisioning_at = v.first_seen,
+            in_provisioning_mode = CASE WHEN v.reached THEN v.in_mode ELSE d.in_provisioning_mode END,
+            provisioning_enabled_at = CASE WHEN v.reached THEN v.enabled_at ELSE d.provisioning_enabled_at END,
+            provisioning_max_minutes = CASE WHEN v.reached THEN v.max_minutes ELSE d.provisioning_max_minutes END,
+            effective_timeout_minutes = CASE WHEN v.reached THEN v.timeout_minutes ELSE d.effective_timeout_minutes END,
+            overdue_at = CASE WHEN v.reached THEN v.overdue_at ELSE d.overdue_at END,
+            clock_skew_seconds = CASE WHEN v.reached THEN v.skew ELSE d.clock_skew_seconds END,
+            task_sequence_running = CASE WHEN v.reached THEN v.ts ELSE d.task_sequence_running END,
+            client_id = CASE WHEN v.reached THEN v.client_id ELSE d.client_id END,
+            last_error_category = v.error_category,
+            last_error_message = v.error_message,
+            last_error_code = v.error_code
+        FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
+                    @client_id, @first_seen, @error_category, @error_message, @error_code)
+            AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
+                 client_id, first_seen, error_category, error_message, error_code)
+        WHERE d.id = v.id
+        """;
+
+    private const string InsertHistory = """
+        INSERT INTO device_state_changes (device_id, at, from_state, to_state, sweep_id, in_provisioning_mode, provisioning_enabled_at,
+                                          overdue_at, task_sequence_running, client_id, error_category, error_message, error_code)
+        SELECT v.id, v.checked_at, v.from_state, v.state, @sweep_id, v.in_mode, v.enabled_at, v.overdue_at, v.ts, v.client_id,
+               v.error_category, v.error_message, v.error_code
+        FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
+                    @client_id, @first_seen, @error_category, @error_message, @error_code, @from_state)
+            AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
+                 client_id, first_seen, error_category, error_message, error_code, from_state)
+        """;
+
+    private static void AddVerdictColumns(NpgsqlCommand command, IReadOnlyList<DeviceVerdict> rows)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("id", rows.Select(r => r.DeviceId).ToArray());
+        p.AddWithValue("state", rows.Select(r => r.Verdict.State.ToStored().ToString()).ToArray());
+        p.AddWithValue("checked_at", rows.Select(r => r.Verdict.CheckedAt.ToUniversalTime()).ToArray());
+        p.AddWithValue("reached", rows.Select(r => r.Verdict.Error is null).ToArray());
+        p.AddWithValue("in_mode", rows.Select(r => r.Verdict.InProvisioningMode).ToArray());
+        p.AddWithValue("enabled_at", rows.Select(r => r.Verdict.ProvisioningEnabledAt?.ToUniversalTime()).ToArray());
+        p.AddWithValue("max_minutes", rows.Select(r => r.Verdict.ProvisioningMaxMinutes).ToArray());
+        p.AddWithValue("timeout_minutes", rows.Select(r => r.Verdict.EffectiveTimeoutMinutes).ToArray());
+        p.AddWithValue("overdue_at", rows.Select(r => r.Verdict.OverdueAt?.ToUniversalTime()).ToArray());
+        p.AddWithValue("skew", rows.Select(r => r.Verdict.ClockSkewSeconds).ToArray());
+        p.AddWithValue("ts", rows.Select(r => r.Verdict.TaskSequenceRunning).ToArray());
+        p.AddWithValue("client_id", rows.Select(r => r.Verdict.ClientId).ToArray());
+        p.AddWithValue("first_seen", rows.Select(r => r.Verdict.ProvisioningFirstSeenAt?.ToUniversalTime()).ToArray());
+        p.AddWithValue("error_category", rows.Select(r => r.Verdict.Error?.Category.ToString()).ToArray());
+        p.AddWithValue("error_message", rows.Select(r => Truncate(r.Verdict.Error?.Message, 4000)).ToArray());
+        p.AddWithValue("error_code", rows.Select(r => r.Verdict.Error?.Code).ToArray());
+    }
+
+    internal static string? Truncate(string? text, int length) => text is null || text.Length <= length ? text : text[..length];
+}

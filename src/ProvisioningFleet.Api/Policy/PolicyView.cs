@@ -1,0 +1,78 @@
+using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Data.Policy;
+
+namespace ProvisioningFleet.Api.Policy;
+
+/// <summary>The fleet policy as GET /api/v1/policy shows it (api.md, "Policy").</summary>
+public sealed record PolicyView(
+    bool AutoRemediate,
+    int? RemediateAfterMinutes,
+    int GraceMinutes,
+    int MaxRemediationsPerSweep,
+    string SweepCron,
+    bool TriggerPolicyRetrieval,
+    int HistoryRetentionDays,
+    DateTimeOffset? UpdatedAt,
+    string? UpdatedBy)
+{
+    public static PolicyView From(FleetPolicy p) => new(
+        p.AutoRemediate, p.RemediateAfterMinutes, p.GraceMinutes, p.MaxRemediationsPerSweep, p.SweepCron,
+        p.TriggerPolicyRetrieval, p.HistoryRetentionDays, p.UpdatedAt, p.UpdatedBy);
+}
+
+/// <summary>PUT /api/v1/policy: the whole policy; a field left out takes its default.</summary>
+public sealed record PolicyInput(
+    bool? AutoRemediate,
+    int? RemediateAfterMinutes,
+    int? GraceMinutes,
+    int? MaxRemediationsPerSweep,
+    string? SweepCron,
+    bool? TriggerPolicyRetrieval,
+    int? HistoryRetentionDays)
+{
+    /// <summary>Checks every field and names each bad one; on success fills <paramref name="policy"/>.</summary>
+    public Dictionary<string, string[]> ApplyTo(FleetPolicy policy)
+    {
+        var defaults = new FleetPolicy();
+        var errors = new Dictionary<string, string[]>();
+        if (RemediateAfterMinutes is < 1 or > 525_600)
+        {
+            errors["remediateAfterMinutes"] = ["remediateAfterMinutes must be null or a number of minutes from 1 to 525600 (a year)."];
+        }
+
+        if (GraceMinutes is < 0 or > 525_600)
+        {
+            errors["graceMinutes"] = ["graceMinutes must be from 0 to 525600."];
+        }
+
+        if (MaxRemediationsPerSweep is < 0 or > 1_000_000)
+        {
+            errors["maxRemediationsPerSweep"] = ["maxRemediationsPerSweep must be from 0 (report only) to 1000000."];
+        }
+
+        var cron = string.IsNullOrWhiteSpace(SweepCron) ? defaults.SweepCron : SweepCron.Trim();
+        if (SweepCron is not null && !SweepSchedule.IsValidCron(cron))
+        {
+            errors["sweepCron"] = [$"'{SweepCron}' is not a cron expression with five fields (minute hour day-of-month month day-of-week), e.g. \"0 * * * *\"."];
+        }
+
+        if (HistoryRetentionDays is < 1 or > 36_500)
+        {
+            errors["historyRetentionDays"] = ["historyRetentionDays must be from 1 to 36500."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        policy.AutoRemediate = AutoRemediate ?? defaults.AutoRemediate;
+        policy.RemediateAfterMinutes = RemediateAfterMinutes;
+        policy.GraceMinutes = GraceMinutes ?? defaults.GraceMinutes;
+        policy.MaxRemediationsPerSweep = MaxRemediationsPerSweep ?? defaults.MaxRemediationsPerSweep;
+        policy.SweepCron = cron;
+        policy.TriggerPolicyRetrieval = TriggerPolicyRetrieval ?? defaults.TriggerPolicyRetrieval;
+        policy.HistoryRetentionDays = HistoryRetentionDays ?? defaults.HistoryRetentionDays;
+        return errors;
+    }
+}

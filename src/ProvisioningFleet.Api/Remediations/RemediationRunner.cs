@@ -1,0 +1,220 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ProvisioningFleet.Api.Engine;
+using ProvisioningFleet.Core.Probing;
+using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Telemetry;
+using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Credentials;
+using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.Remediations;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.Api.Remediations;
+
+/// <summary>Who asked for a fix and in what frame: a sweep (with its id) or a person.</summary>
+public sealed record RemediationContext(RemediationTrigger Trigger, string Actor, long? SweepId, string? Justification, RemediationRequest Request, RemediationPolicy Policy);
+
+/// <summary>How an attempt to remediate ended for the caller.</summary>
+public abstract record RemediationAttempt
+{
+    /// <summary>The record is written and final (Remediated, Failed, Skipped or DryRun).</summary>
+    public sealed record Finished(Remediation Record, Verdict? VerdictAfter) : RemediationAttempt;
+
+    /// <summary>Another remediation of the device is under way (on this or another instance).</summary>
+    public sealed record Locked(Remediation Holder) : RemediationAttempt;
+
+    /// <summary>This sweep already has a record for the device: a re-run after a crash, never a second fix.</summary>
+    public sealed record AlreadyRecorded(Remediation Record) : RemediationAttempt;
+}
+
+/// <summary>
+/// Runs one remediation under the database's guarantees: the record is written InProgress before the
+/// first remote call, and the unique indexes on it make "one fix of a device at a time, on any
+/// instance" and "one record per device per sweep" hold however many workers race.
+/// </summary>
+public sealed class RemediationRunner(
+    IDbContextFactory<FleetDbContext> contexts,
+    DeviceProbing probing,
+    Remediator remediator,
+    FleetTelemetry telemetry,
+    TimeProvider time,
+    IOptions<EngineOptions> options,
+    ILogger<RemediationRunner> logger)
+{
+    private const string OneInProgressIndex = "ux_remediations_one_in_progress_per_device";
+
+    /// <summary>Writes a final Skipped record (the device is reported, not touched).</summary>
+    public async Task<RemediationAttempt> RecordSkippedAsync(Device device, Verdict verdict, RemediationContext context, RemediationSkipReason reason, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var record = NewRecord(device, verdict, context, now);
+        record.Outcome = RemediationOutcome.Skipped;
+        record.SkipReason = reason;
+        record.FinishedAt = now;
+        var conflict = await InsertAsync(db, device.Id, record, cancellationToken);
+        if (conflict is not null)
+        {
+            return conflict;
+        }
+
+        telemetry.RemediationFinished(record.Outcome.ToString());
+        return new RemediationAttempt.Finished(record, null);
+    }
+
+    /// <summary>
+    /// Takes the device's lock (an InProgress record), runs the fix (or the dry run) and finishes the
+    /// record. <paramref name="beforeInsert"/> adds what must commit with the InProgress record (the audit entry of an override).
+    /// </summary>
+    public async Task<RemediationAttempt> RemediateAsync(
+        Device device, Credential? credential, Verdict verdict, RemediationContext context, Action<FleetDbContext>? beforeInsert, CancellationToken cancellationToken)
+    {
+        var record = NewRecord(device, verdict, context, time.GetUtcNow());
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            beforeInsert?.Invoke(db);
+            var conflict = await InsertAsync(db, device.Id, record, cancellationToken);
+            if (conflict is not null)
+            {
+                return conflict;
+            }
+        }
+
+        RemediationResult result;
+        try
+        {
+            await using var session = probing.Open(device, credential);
+            result = await remediator.RemediateAsync(session, verdict, context.Request, context.Policy, cancellationToken);
+        }
+        catch (CimException e)
+        {
+            result = new RemediationResult { Outcome = RemediationOutcome.Failed, Error = ProbeError.From(e) };
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the record stays InProgress as the trace of an interrupted fix, closed later as stale.
+            throw;
+        }
+
+        var finishedAt = time.GetUtcNow();
+        record.Outcome = result.Outcome;
+        record.SkipReason = result.SkipReason;
+        record.Verified = result.Verified;
+        record.FixSent = result.FixSent;
+        record.FinishedAt = finishedAt;
+        record.ErrorCategory = result.Error?.Category;
+        record.ErrorMessage = VerdictRecorder.Truncate(result.Error?.Message, 4000);
+        record.ErrorCode = result.Error?.Code;
+        if (result.ScheduleTriggers.Count > 0)
+        {
+            record.PolicyRetrievalTriggered = result.ScheduleTriggers.All(t => t.Succeeded);
+            record.PolicyRetrievalError = VerdictRecorder.Truncate(
+                string.Join("; ", result.ScheduleTriggers.Where(t => t.Error is not null).Select(t => $"TriggerSchedule {t.ScheduleId}: {t.Error!.Message}")) is { Length: > 0 } errors ? errors : null,
+                4000);
+        }
+
+        // Not cancellable: the device has been touched, and the record must say so.
+        await using (var db = await contexts.CreateDbContextAsync(CancellationToken.None))
+        {
+            db.Remediations.Update(record);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+
+        telemetry.RemediationFinished(record.Outcome.ToString());
+        logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome} {SkipReason} {Error}",
+            record.Id, device.HostName, record.Outcome, record.SkipReason, record.ErrorMessage);
+        return new RemediationAttempt.Finished(record, result.Outcome == RemediationOutcome.Remediated ? verdict.AfterVerifiedFix(finishedAt) : null);
+    }
+
+    private static Remediation NewRecord(Device device, Verdict verdict, RemediationContext context, DateTimeOffset now) => new()
+    {
+        DeviceId = device.Id,
+        HostName = device.HostName,
+        Trigger = context.Trigger,
+        Actor = context.Actor,
+        SweepId = context.SweepId,
+        RequestedAt = now,
+        Outcome = RemediationOutcome.InProgress,
+        Justification = context.Justification,
+        Override = context.Request.Override,
+        IgnoreTaskSequence = context.Request.IgnoreTaskSequence,
+        ClientId = verdict.ClientId,
+    };
+
+    /// <summary>
+    /// Inserts the record and points the device at it, in one transaction. Returns null when written,
+    /// else why not. An InProgress record left by a crash (older than any fix can take) is closed as
+    /// Failed first, so that one crash cannot lock a device for good.
+    /// </summary>
+    private async Task<RemediationAttempt?> InsertAsync(FleetDbContext db, long deviceId, Remediation record, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            db.Remediations.Add(record);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await db.Devices.Where(d => d.Id == deviceId)
+                    .ExecuteUpdateAsync(set => set.SetProperty(d => d.LastRemediationId, record.Id), cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return null;
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                record.Id = 0;
+                if (unique.ConstraintName != OneInProgressIndex && record.SweepId is { } sweepId)
+                {
+                    var existing = await db.Remediations.AsNoTracking().SingleAsync(r => r.SweepId == sweepId && r.DeviceId == deviceId, cancellationToken);
+                    return new RemediationAttempt.AlreadyRecorded(existing);
+                }
+
+                var holder = await db.Remediations.AsNoTracking()
+                    .SingleOrDefaultAsync(r => r.DeviceId == deviceId && r.Outcome == RemediationOutcome.InProgress, cancellationToken);
+                if (holder is null && attempt < 2)
+                {
+                    continue;
+                }
+
+                if (holder is not null && attempt < 2 && holder.RequestedAt < time.GetUtcNow() - options.Value.StaleRemediationAfter)
+                {
+                    await CloseInterruptedAsync(db, holder.Id, cancellationToken);
+                    continue;
+                }
+
+                return holder is null ? throw new InvalidOperationException($"Device {deviceId} stays locked without a holder.", e) : new RemediationAttempt.Locked(holder);
+            }
+        }
+    }
+
+    /// <summary>Closes an InProgress record whose worker is gone (a crash) as Failed; false when it had already finished.</summary>
+    public async Task<bool> CloseInterruptedAsync(long remediationId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await CloseInterruptedAsync(db, remediationId, cancellationToken);
+    }
+
+    private async Task<bool> CloseInterruptedAsync(FleetDbContext db, long remediationId, CancellationToken cancellationToken)
+    {
+        var closed = await db.Remediations
+            .Where(r => r.Id == remediationId && r.Outcome == RemediationOutcome.InProgress)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(r => r.Outcome, RemediationOutcome.Failed)
+                .SetProperty(r => r.FinishedAt, time.GetUtcNow())
+                .SetProperty(r => r.ErrorCategory, CimErrorCategory.Timeout)
+                .SetProperty(r => r.ErrorMessage, "Interrupted: the service stopped during this remediation; what reached the device is unknown."),
+                cancellationToken);
+        if (closed > 0)
+        {
+            logger.LogWarning("Closed interrupted remediation {RemediationId} as Failed", remediationId);
+            telemetry.RemediationFinished(nameof(RemediationOutcome.Failed));
+        }
+
+        return closed > 0;
+    }
+}

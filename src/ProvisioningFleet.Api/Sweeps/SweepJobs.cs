@@ -1,0 +1,161 @@
+using System.ComponentModel;
+using Hangfire;
+using Hangfire.Server;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProvisioningFleet.Api.Engine;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.Sweeps;
+
+namespace ProvisioningFleet.Api.Sweeps;
+
+/// <summary>
+/// The sweep's background jobs. Arguments are ids only: nothing secret reaches the job store, and the
+/// dashboard shows readable names.
+/// </summary>
+public sealed class SweepJobs(
+    IDbContextFactory<FleetDbContext> contexts,
+    IBackgroundJobClient jobs,
+    SweepShardRunner shards,
+    SweepFinisher finisher,
+    TimeProvider time,
+    IOptions<EngineOptions> options,
+    ILogger<SweepJobs> logger)
+{
+    public const int ShardAttempts = 3;
+
+    /// <summary>Creates a Queued sweep and its start job.</summary>
+    public async Task<Sweep> RequestAsync(SweepTrigger trigger, string? tag, bool dryRun, string requestedBy, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var sweep = new Sweep
+        {
+            Status = SweepStatus.Queued,
+            Trigger = trigger,
+            Tag = tag,
+            DryRun = dryRun,
+            RequestedBy = requestedBy,
+            RequestedAt = time.GetUtcNow(),
+        };
+        db.Sweeps.Add(sweep);
+        await db.SaveChangesAsync(cancellationToken);
+        jobs.Enqueue<SweepJobs>(j => j.StartAsync(sweep.Id, CancellationToken.None));
+        return sweep;
+    }
+
+    [DisplayName("Scheduled sweep")]
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(60)]
+    public async Task ScheduledSweepAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // A schedule faster than the fleet can be swept must not pile up sweeps that nobody will wait for.
+        if (await db.Sweeps.AnyAsync(s => s.Trigger == SweepTrigger.Schedule && s.Status == SweepStatus.Queued, cancellationToken))
+        {
+            logger.LogWarning("Scheduled sweep not queued: the previous scheduled sweep is still waiting to start");
+            return;
+        }
+
+        await RequestAsync(SweepTrigger.Schedule, null, dryRun: false, "schedule", cancellationToken);
+    }
+
+    /// <summary>Starts the sweep when no other runs (else looks again later): snapshots the devices and queues the shards.</summary>
+    [DisplayName("Sweep #{0}: start")]
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [2, 10, 30, 60, 120])]
+    public async Task StartAsync(long sweepId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var sweep = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sweepId, cancellationToken);
+        if (sweep is null)
+        {
+            return;
+        }
+
+        if (sweep.Status == SweepStatus.Queued)
+        {
+            var policy = await db.Policies.AsNoTracking().SingleAsync(cancellationToken);
+            if (!await SweepLedger.TryStartAsync(db, sweepId, policy.MaxRemediationsPerSweep, time.GetUtcNow(), cancellationToken))
+            {
+                if (await db.Sweeps.AnyAsync(s => s.Id == sweepId && s.Status == SweepStatus.Queued && !s.CancelRequested, cancellationToken))
+                {
+                    jobs.Schedule<SweepJobs>(j => j.StartAsync(sweepId, CancellationToken.None), options.Value.QueuedSweepRetry);
+                }
+
+                return;
+            }
+
+            await CreateShardsAsync(db, sweep, cancellationToken);
+        }
+
+        if (await db.Sweeps.AnyAsync(s => s.Id == sweepId && s.Status == SweepStatus.Running, cancellationToken))
+        {
+            // Also the recovery path: a start that crashed after creating the shards queues those it had not.
+            foreach (var index in await db.Set<SweepShard>().Where(s => s.SweepId == sweepId && s.JobId == null).Select(s => s.Index).ToListAsync(cancellationToken))
+            {
+                var jobId = jobs.Enqueue<SweepJobs>(j => j.RunShardAsync(sweepId, index, null, CancellationToken.None));
+                await db.Set<SweepShard>().Where(s => s.SweepId == sweepId && s.Index == index)
+                    .ExecuteUpdateAsync(set => set.SetProperty(s => s.JobId, jobId), cancellationToken);
+            }
+        }
+    }
+
+    [DisplayName("Sweep #{0}: shard {1}")]
+    [AutomaticRetry(Attempts = ShardAttempts, DelaysInSeconds = [5, 30, 120])]
+    public async Task RunShardAsync(long sweepId, int shardIndex, PerformContext? context, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        // A session lock on the shard: however a job gets handed out twice, one run at a time works on it.
+        var locked = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({(int)sweepId}, {shardIndex}) AS \"Value\"").SingleAsync(cancellationToken);
+        if (!locked)
+        {
+            logger.LogWarning("Sweep {SweepId} shard {Shard} is already running elsewhere", sweepId, shardIndex);
+            return;
+        }
+
+        try
+        {
+            await shards.RunAsync(sweepId, shardIndex, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && context?.GetJobParameter<int>("RetryCount") >= ShardAttempts)
+        {
+            // The last attempt: the sweep must still end (as Failed) rather than block every later sweep.
+            logger.LogError(e, "Sweep {SweepId} shard {Shard} failed for good", sweepId, shardIndex);
+            await shards.CompleteAsync(sweepId, shardIndex, $"Shard {shardIndex} failed: {e.Message}");
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_unlock({(int)sweepId}, {shardIndex})", CancellationToken.None);
+        }
+    }
+
+    private async Task CreateShardsAsync(FleetDbContext db, Sweep sweep, CancellationToken cancellationToken)
+    {
+        var devices = db.Devices.AsNoTracking().Where(d => d.Enabled);
+        if (sweep.Tag is { } tag)
+        {
+            var key = Device.KeyOf(tag);
+            devices = devices.Where(d => d.TagKeys.Contains(key));
+        }
+
+        var ids = await devices.OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
+        var shardSize = Math.Max(1, options.Value.ShardSize);
+        var chunks = ids.Chunk(shardSize).ToList();
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            db.Set<SweepShard>().AddRange(chunks.Select((chunk, index) => new SweepShard { SweepId = sweep.Id, Index = index, DeviceIds = chunk }));
+            await db.SaveChangesAsync(cancellationToken);
+            await db.Sweeps.Where(s => s.Id == sweep.Id).ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.Total, ids.Count)
+                .SetProperty(s => s.ShardCount, chunks.Count), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Sweep {SweepId} started: {Total} devices in {Shards} shards", sweep.Id, ids.Count, chunks.Count);
+        if (chunks.Count == 0)
+        {
+            await finisher.FinishAsync(sweep.Id, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Sweeps;
+
+namespace ProvisioningFleet.Api.Sweeps;
+
+public static class SweepsApi
+{
+    public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var sweeps = endpoints.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
+        sweeps.MapPost("/", StartAsync).RequireAuthorization(FleetPolicies.Operator)
+            .WithName("StartSweep").WithSummary("Queues a sweep of every enabled device (or those with a tag); it starts when no other sweep runs.");
+        sweeps.MapGet("/", ListAsync).RequireAuthorization(FleetPolicies.Reader)
+            .WithName("ListSweeps").WithSummary("Sweeps, newest first. Filter: status.");
+        sweeps.MapGet("/{id:long}", GetAsync).RequireAuthorization(FleetPolicies.Reader)
+            .WithName("GetSweep").WithSummary("One sweep with its live progress counters.");
+        sweeps.MapPost("/{id:long}/cancel", CancelAsync).RequireAuthorization(FleetPolicies.Operator)
+            .WithName("CancelSweep").WithSummary("Cancels a queued sweep at once, or stops a running one after the devices in flight.");
+        return endpoints;
+    }
+
+    private static async Task<Results<Accepted<SweepAccepted>, ValidationProblem>> StartAsync(
+        SweepRequest? request, HttpContext http, SweepJobs jobs, CancellationToken cancellationToken)
+    {
+        var tag = string.IsNullOrWhiteSpace(request?.Tag) ? null : request.Tag.Trim();
+        if (tag is { Length: > 64 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tag"] = ["tag must be at most 64 characters."] });
+        }
+
+        var sweep = await jobs.RequestAsync(SweepTrigger.Manual, tag, request?.DryRun ?? false, http.User.ActorName(), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/sweeps/{sweep.Id}", new SweepAccepted(sweep.Id, sweep.Status));
+    }
+
+    private static async Task<Results<Ok<PagedList<SweepView>>, ValidationProblem>> ListAsync(
+        FleetDbContext db, string[]? status, string? page, string? pageSize, CancellationToken cancellationToken)
+    {
+        var errors = new QueryErrors();
+        var paging = PageRequest.Parse(page, pageSize, errors);
+        var statuses = errors.ParseEnums<SweepStatus>("status", status);
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        var sweeps = db.Sweeps.AsNoTracking();
+        if (statuses.Length > 0)
+        {
+            sweeps = sweeps.Where(s => statuses.Contains(s.Status));
+        }
+
+        var total = await sweeps.CountAsync(cancellationToken);
+        var items = await sweeps.OrderByDescending(s => s.RequestedAt).ThenByDescending(s => s.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<SweepView>(items.Select(SweepView.From).ToList(), total, paging.Page, paging.PageSize));
+    }
+
+    private static async Task<Results<Ok<SweepView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>
+        await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken) is { } sweep
+            ? TypedResults.Ok(SweepView.From(sweep))
+            : NotFoundSweep(id);
+
+    private static async Task<Results<Accepted<SweepView>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> CancelAsync(
+        long id, FleetDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        // A queued sweep has no shard that could notice the flag, so it ends here; a running one ends when its shards see it.
+        var changed = await db.Sweeps
+            .Where(s => s.Id == id && (s.Status == SweepStatus.Queued || s.Status == SweepStatus.Running))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.CancelRequested, true)
+                .SetProperty(s => s.Status, s => s.Status == SweepStatus.Queued ? SweepStatus.Cancelled : s.Status)
+                .SetProperty(s => s.FinishedAt, s => s.Status == SweepStatus.Queued ? now : s.FinishedAt), cancellationToken);
+        var sweep = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        if (sweep is null)
+        {
+            return NotFoundSweep(id);
+        }
+
+        return changed == 0
+            ? Problems.Conflict("Sweep already finished", $"Sweep {id} is {sweep.Status}; only a queued or running sweep can be cancelled.")
+            : TypedResults.Accepted($"/api/v1/sweeps/{id}", SweepView.From(sweep));
+    }
+
+    private static NotFound<ProblemDetails> NotFoundSweep(long id) => Problems.NotFound("Sweep not found", $"There is no sweep {id}.");
+}
