@@ -34,9 +34,19 @@ internal static class SoapWriter
     public static string Fault(WsManFaultException fault, string? relatesTo, string machine)
     {
         var body = new StringBuilder(1024);
-        body.Append("<s:Fault><s:Code><s:Value>").Append(fault.Sender ? "s:Sender" : "s:Receiver")
-            .Append("</s:Value><s:Subcode><s:Value>").Append(PrefixOf(fault.SubcodeNamespace)).Append(':')
-            .Append(fault.Subcode).Append("</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en-US\">")
+        body.Append("<s:Fault><s:Code><s:Value>");
+        if (fault.SubcodeNamespace == WsManNames.Soap)
+        {
+            // SOAP 1.2's own faults (VersionMismatch, MustUnderstand) are top-level codes without a subcode.
+            body.Append("s:").Append(fault.Subcode).Append("</s:Value>");
+        }
+        else
+        {
+            body.Append(fault.Sender ? "s:Sender" : "s:Receiver")
+                .Append("</s:Value><s:Subcode><s:Value>").Append(PrefixOf(fault.SubcodeNamespace)).Append(':')
+                .Append(fault.Subcode).Append("</s:Value></s:Subcode>");
+        }
+        body.Append("</s:Code><s:Reason><s:Text xml:lang=\"en-US\">")
             .Append(Escape(fault.Reason)).Append("</s:Text></s:Reason><s:Detail>");
         if (fault.FaultDetail is not null)
         {
@@ -119,7 +129,6 @@ internal static class SoapWriter
     {
         WsManNames.Addressing => "a",
         WsManNames.Enumeration => "n",
-        WsManNames.Soap => "s",
         _ => "w",
     };
 
