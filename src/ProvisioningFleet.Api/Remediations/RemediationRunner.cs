@@ -21,7 +21,7 @@ public sealed record RemediationContext(RemediationTrigger Trigger, string Actor
 public abstract record RemediationAttempt
 {
     /// <summary>The record is written and final (Remediated, Failed, Skipped or DryRun).</summary>
-    public sealed record Finished(Remediation Record, Verdict? VerdictAfter) : RemediationAttempt;
+    public sealed record Finished(Remediation Record, Verdict? VerdictAfter, int RoundTrips = 0) : RemediationAttempt;
 
     /// <summary>Another remediation of the device is under way (on this or another instance).</summary>
     public sealed record Locked(Remediation Holder) : RemediationAttempt;
@@ -126,7 +126,7 @@ public sealed class RemediationRunner(
         telemetry.RemediationFinished(record.Outcome.ToString());
         logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome} {SkipReason} {Error}",
             record.Id, device.HostName, record.Outcome, record.SkipReason, record.ErrorMessage);
-        return new RemediationAttempt.Finished(record, result.Outcome == RemediationOutcome.Remediated ? verdict.AfterVerifiedFix(finishedAt) : null);
+        return new RemediationAttempt.Finished(record, result.Outcome == RemediationOutcome.Remediated ? verdict.AfterVerifiedFix(finishedAt) : null, result.RoundTrips);
     }
 
     private static Remediation NewRecord(Device device, Verdict verdict, RemediationContext context, DateTimeOffset now) => new()

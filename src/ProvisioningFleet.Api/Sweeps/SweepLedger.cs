@@ -15,6 +15,7 @@ public sealed class SweepTally
     public int RemediationsFailed { get; set; }
     public int Skipped { get; set; }
     public int WouldRemediate { get; set; }
+    public long RoundTrips { get; set; }
 }
 
 /// <summary>
@@ -67,6 +68,7 @@ public static class SweepLedger
                 remediations_failed = s.remediations_failed + {tally.RemediationsFailed},
                 skipped = s.skipped + {tally.Skipped},
                 would_remediate = s.would_remediate + {tally.WouldRemediate},
+                round_trips = s.round_trips + {tally.RoundTrips},
                 by_state = (SELECT coalesce(jsonb_object_agg(k, coalesce((s.by_state ->> k)::int, 0) + coalesce(({delta}::jsonb ->> k)::int, 0)), jsonb_build_object())
                             FROM (SELECT jsonb_object_keys(s.by_state) UNION SELECT jsonb_object_keys({delta}::jsonb)) AS keys(k))
             WHERE s.id = {sweepId}

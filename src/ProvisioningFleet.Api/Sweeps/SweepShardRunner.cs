@@ -29,7 +29,7 @@ public sealed class SweepShardRunner(
     IOptions<EngineOptions> options,
     ILogger<SweepShardRunner> logger)
 {
-    private sealed record DeviceOutcome(long DeviceId, CoreState ProbedState, Verdict ToStore, RemediationOutcome? Remediation);
+    private sealed record DeviceOutcome(long DeviceId, CoreState ProbedState, Verdict ToStore, RemediationOutcome? Remediation, int RoundTrips);
 
     /// <summary>Returns true when the shard is done (all devices processed, or the sweep was cancelled).</summary>
     public async Task RunAsync(long sweepId, int shardIndex, CancellationToken shutdown)
@@ -85,34 +85,35 @@ public sealed class SweepShardRunner(
             var verdict = await probing.ProbeAsync(device, device.Credential, verdictPolicy, token);
             if (!policy.AutoRemediate || verdict.State != CoreState.Overdue)
             {
-                return new DeviceOutcome(device.Id, verdict.State, verdict, null);
+                return new DeviceOutcome(device.Id, verdict.State, verdict, null, verdict.RoundTrips);
             }
 
             // From here on only the host's shutdown stops the work: a fix once begun is finished and recorded.
-            var (outcome, after) = await RemediateAsync(device, verdict, shutdown);
-            return new DeviceOutcome(device.Id, verdict.State, after ?? verdict, outcome);
+            var (outcome, after, roundTrips) = await RemediateAsync(device, verdict, shutdown);
+            return new DeviceOutcome(device.Id, verdict.State, after ?? verdict, outcome, verdict.RoundTrips + roundTrips);
         }
 
-        async Task<(RemediationOutcome? Outcome, Verdict? After)> RemediateAsync(Device device, Verdict verdict, CancellationToken token)
+        async Task<(RemediationOutcome? Outcome, Verdict? After, int RoundTrips)> RemediateAsync(Device device, Verdict verdict, CancellationToken token)
         {
             await using var db = await contexts.CreateDbContextAsync(token);
             var existing = await db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.SweepId == sweepId && r.DeviceId == device.Id, token);
             if (existing is not null)
             {
-                return (await CountExistingAsync(existing, token), null);
+                return (await CountExistingAsync(existing, token), null, 0);
             }
 
             if (RemediationPolicy.Evaluate(verdict, device.RemediationExcluded, context.Request) is { } reason)
             {
-                return (await OutcomeOfAsync(await remediations.RecordSkippedAsync(device, verdict, context, reason, token), token), null);
+                return (await OutcomeOfAsync(await remediations.RecordSkippedAsync(device, verdict, context, reason, token), token), null, 0);
             }
 
             if (!await SweepLedger.TryClaimRemediationAsync(db, sweepId, token))
             {
-                return (await OutcomeOfAsync(await remediations.RecordSkippedAsync(device, verdict, context, RemediationSkipReason.BlastRadius, token), token), null);
+                return (await OutcomeOfAsync(await remediations.RecordSkippedAsync(device, verdict, context, RemediationSkipReason.BlastRadius, token), token), null, 0);
             }
 
             var attempt = await remediations.RemediateAsync(device, device.Credential, verdict, context, null, token);
+            var roundTrips = (attempt as RemediationAttempt.Finished)?.RoundTrips ?? 0;
             var touched = attempt is RemediationAttempt.Finished { Record.Outcome: not RemediationOutcome.Skipped };
             if (!touched)
             {
@@ -124,7 +125,7 @@ public sealed class SweepShardRunner(
                 attempt = await remediations.RecordSkippedAsync(device, verdict, context, RemediationSkipReason.Locked, token);
             }
 
-            return (await OutcomeOfAsync(attempt, token), (attempt as RemediationAttempt.Finished)?.VerdictAfter);
+            return (await OutcomeOfAsync(attempt, token), (attempt as RemediationAttempt.Finished)?.VerdictAfter, roundTrips);
         }
 
         async Task<RemediationOutcome?> OutcomeOfAsync(RemediationAttempt attempt, CancellationToken token) => attempt switch
@@ -203,7 +204,7 @@ public sealed class SweepShardRunner(
             return;
         }
 
-        var tally = new SweepTally { Probed = batch.Count };
+        var tally = new SweepTally { Probed = batch.Count, RoundTrips = batch.Sum(o => (long)o.RoundTrips) };
         foreach (var outcome in batch)
         {
             var state = outcome.ProbedState.ToString();

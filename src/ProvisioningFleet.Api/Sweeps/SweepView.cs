@@ -23,13 +23,14 @@ public sealed record SweepView(
     int Skipped,
     int WouldRemediate,
     bool CancelRequested,
-    string? Error)
+    string? Error,
+    long RoundTrips)
 {
     public static SweepView From(Sweep s) => new(
         s.Id, s.Status, s.Trigger, s.DryRun, s.Tag, s.RequestedBy, s.RequestedAt, s.StartedAt, s.FinishedAt, s.Total, s.Probed,
         // Every state is named, zeros included, so that scripts can read a count without checking for the key.
         Enum.GetNames<DeviceState>().ToDictionary(name => name, name => s.ByState.GetValueOrDefault(name)),
-        s.Remediated, s.RemediationsFailed, s.Skipped, s.WouldRemediate, s.CancelRequested, s.Error);
+        s.Remediated, s.RemediationsFailed, s.Skipped, s.WouldRemediate, s.CancelRequested, s.Error, s.RoundTrips);
 }
 
 /// <summary>The answer to a sweep request (202).</summary>

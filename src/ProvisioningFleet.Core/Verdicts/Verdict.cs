@@ -50,6 +50,9 @@ public sealed record Verdict
 
     public ProbeError? Error { get; init; }
 
+    /// <summary>WS-Man round trips the probe behind this verdict made.</summary>
+    public int RoundTrips { get; init; }
+
     /// <summary>
     /// Judges a probe. Elapsed time is measured by the device's clock where it was read (the client
     /// wrote ProvisioningEnabledTime by that clock), so a skewed clock cannot make a device overdue.
@@ -68,6 +71,7 @@ public sealed record Verdict
             ClientId = probe.ClientId,
             Error = probe.Error,
             ProvisioningFirstSeenAt = previousFirstSeenAt,
+            RoundTrips = probe.RoundTrips,
         };
 
         if (probe.Error is { } error)

@@ -710,6 +710,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("character varying(256)")
                         .HasColumnName("requested_by");
 
+                    b.Property<long>("RoundTrips")
+                        .HasColumnType("bigint")
+                        .HasColumnName("round_trips");
+
                     b.Property<int>("ShardCount")
                         .HasColumnType("integer")
                         .HasColumnName("shard_count");

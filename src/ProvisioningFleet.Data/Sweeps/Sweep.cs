@@ -24,6 +24,9 @@ public class Sweep
     public int WouldRemediate { get; set; }
     public bool CancelRequested { get; set; }
 
+    /// <summary>WS-Man round trips made by probes and fixes so far: the cost of the sweep on the wire.</summary>
+    public long RoundTrips { get; set; }
+
     /// <summary>The blast-radius limit taken from the policy when the sweep started.</summary>
     public int RemediationLimit { get; set; }
 

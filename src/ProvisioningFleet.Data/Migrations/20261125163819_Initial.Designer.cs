@@ -12,7 +12,7 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261125162806_Initial")]
+    [Migration("20261125163819_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -712,6 +712,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)")
                         .HasColumnName("requested_by");
+
+                    b.Property<long>("RoundTrips")
+                        .HasColumnType("bigint")
+                        .HasColumnName("round_trips");
 
                     b.Property<int>("ShardCount")
                         .HasColumnType("integer")

@@ -126,6 +126,7 @@ namespace ProvisioningFleet.Data.Migrations
                     skipped = table.Column<int>(type: "integer", nullable: false),
                     would_remediate = table.Column<int>(type: "integer", nullable: false),
                     cancel_requested = table.Column<bool>(type: "boolean", nullable: false),
+                    round_trips = table.Column<long>(type: "bigint", nullable: false),
                     remediation_limit = table.Column<int>(type: "integer", nullable: false),
                     remediation_slots_used = table.Column<int>(type: "integer", nullable: false),
                     shard_count = table.Column<int>(type: "integer", nullable: false),
