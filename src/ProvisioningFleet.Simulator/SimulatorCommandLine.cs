@@ -55,7 +55,7 @@ internal sealed record SimulatorCommandLine
             string Value() => i + 1 < args.Count ? args[++i] : throw new FormatException($"{option} needs a value.");
             int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
                 ? n : throw new FormatException($"{option} needs a non-negative integer.");
-            double Share() => ScenarioFile.ParseShare(Value());
+            double Share() => ScenarioFile.ParseShare(Value(), option);
 
             line = option switch
             {

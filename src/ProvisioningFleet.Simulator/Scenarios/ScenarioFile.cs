@@ -74,13 +74,13 @@ public static class ScenarioFile
     }
 
     /// <summary>A share as 0.02 or "2%".</summary>
-    public static double ParseShare(string text)
+    public static double ParseShare(string text, string? field = null)
     {
         text = text.Trim();
         var percent = text.EndsWith('%');
         if (!double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
         {
-            throw new FormatException($"'{text}' is not a share (use 0.02 or 2%).");
+            throw new FormatException($"{field ?? "A share"}: '{text}' is not a share (use 0.02 or 2%).");
         }
         return percent ? value / 100 : value;
     }
@@ -88,7 +88,7 @@ public static class ScenarioFile
     private static double Share(string name, JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue<double>(out var d) => d,
-        JsonValue v when v.TryGetValue<string>(out var s) => ParseShare(s),
+        JsonValue v when v.TryGetValue<string>(out var s) => ParseShare(s, name),
         _ => throw new FormatException($"{name} must be a number or a percentage string."),
     };
 

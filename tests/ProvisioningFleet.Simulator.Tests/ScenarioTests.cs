@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using ProvisioningFleet.Simulator.Fleet;
+using ProvisioningFleet.Simulator.Scenarios;
+
+namespace ProvisioningFleet.Simulator.Tests;
+
+public sealed class ScenarioTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public void The_generator_is_deterministic_for_a_seed_and_honours_the_mix()
+    {
+        var first = FleetScenario.Generate(10_000, overdue: 0.02, tsRunning: 0.01, unreachable: 0.01, seed: 7, time: _time);
+        var second = FleetScenario.Generate(10_000, overdue: 0.02, tsRunning: 0.01, unreachable: 0.01, seed: 7, time: _time);
+        var other = FleetScenario.Generate(10_000, overdue: 0.02, tsRunning: 0.01, unreachable: 0.01, seed: 8, time: _time);
+
+        Assert.Equal(first.Select(d => (d.HostName, d.ClientId, d.ProvisioningMode, d.Behavior)), second.Select(d => (d.HostName, d.ClientId, d.ProvisioningMode, d.Behavior)));
+        Assert.NotEqual(first.Select(d => d.ClientId), other.Select(d => d.ClientId));
+        Assert.Equal(10_000, first.Select(d => d.HostName).Distinct(StringComparer.OrdinalIgnoreCase).Count());
+
+        var now = _time.GetUtcNow();
+        var overdue = first.Count(d => d.InProvisioningMode && !d.TaskSequenceRunning
+            && DateTimeOffset.FromUnixTimeSeconds(d.ProvisioningEnabledTime!.Value).AddMinutes(d.EffectiveMaxMinutes + 60) < now + d.ClockSkew);
+        Assert.InRange(overdue, 150, 250);
+        Assert.InRange(first.Count(d => d.TaskSequenceRunning), 60, 140);
+        Assert.InRange(first.Count(d => d.Behavior is DeviceBehavior.RefuseConnections or DeviceBehavior.Silent), 60, 140);
+        Assert.All(first.Where(d => d.TaskSequenceRunning), d => Assert.True(d.InProvisioningMode));
+    }
+
+    [Fact]
+    public void A_scenario_file_combines_a_mix_with_hand_written_devices()
+    {
+        var root = JsonNode.Parse("""
+            { "devices": 50, "overdue": "10%", "tsRunning": 0, "unreachable": 0.0, "noClient": 0, "provisioning": 0, "accessDenied": 0, "flaky": 0,
+              "seed": 3, "domain": "lab.example", "hostPrefix": "ws-",
+              "extraDevices": [
+                { "hostName": "ws-00001.lab.example", "provisioningMode": "true", "provisioningEnabledTime": 1700000000, "fixTakesEffect": false },
+                { "hostName": "legacy.lab.example", "clientInstalled": false } ] }
+            """)!.AsObject();
+
+        var devices = ScenarioFile.Parse(root, _time);
+
+        Assert.Equal(51, devices.Count);
+        var replaced = devices.Single(d => d.HostName == "ws-00001.lab.example");
+        Assert.False(replaced.FixTakesEffect);
+        Assert.Equal(1_700_000_000, replaced.ProvisioningEnabledTime);
+        Assert.False(devices.Single(d => d.HostName == "legacy.lab.example").ClientInstalled);
+        Assert.All(devices.Where(d => d.HostName != "legacy.lab.example"), d => Assert.EndsWith(".lab.example", d.HostName));
+    }
+
+    [Theory]
+    [InlineData("""{ "devices": 10, "overdue": "lots" }""", "overdue")]
+    [InlineData("""{ "devices": 10, "overdue": 0.8, "tsRunning": 0.5 }""", "at most 1")]
+    [InlineData("""{ "devices": 10, "colour": "blue" }""", "colour")]
+    [InlineData("""{ "extraDevices": [ { "provisioningMode": "true" } ] }""", "hostName")]
+    [InlineData("""{ "extraDevices": [ { "hostName": "x", "faultRate": 2 } ] }""", "faultRate")]
+    public void A_bad_scenario_is_refused_with_the_reason(string json, string mentioned)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => ScenarioFile.Parse(JsonNode.Parse(json)!.AsObject(), _time));
+
+        Assert.True(error is FormatException or ArgumentException);
+        Assert.Contains(mentioned, error.Message);
+    }
+
+    [Fact]
+    public void The_command_line_reads_shares_as_percentages_and_users_with_domains()
+    {
+        var line = SimulatorCommandLine.Parse(["--devices", "100000", "--overdue", "2%", "--ts-running", "0.01", "--seed", "9",
+            "--http-port", "0", "--user", "LAB\\svc:p:w", "--require-encryption", "--export-csv", "/tmp/x.csv"]);
+
+        Assert.Equal(100_000, line.Mix.Devices);
+        Assert.Equal(0.02, line.Mix.Overdue, 6);
+        Assert.Equal(0.01, line.Mix.TsRunning, 6);
+        Assert.Equal(9, line.Mix.Seed);
+        Assert.Equal(0, line.Options.HttpPort);
+        Assert.False(line.Options.AllowUnencrypted);
+        Assert.Equal(new Hosting.SimulatedUser("svc", "p:w", "LAB"), Assert.Single(line.Options.Users));
+        Assert.Throws<FormatException>(() => SimulatorCommandLine.Parse(["--devices", "-3"]));
+        Assert.Throws<FormatException>(() => SimulatorCommandLine.Parse(["--frobnicate"]));
+        Assert.Throws<ArgumentException>(() => SimulatorCommandLine.Parse(["--overdue", "150%"]));
+    }
+
+    [Fact]
+    public async Task The_CSV_export_quotes_what_needs_quoting()
+    {
+        var device = new SimulatedDevice("odd.corp.example") { Tags = ["a,b", "c\"d"] };
+        using var writer = new StringWriter();
+
+        await DeviceListExport.WriteCsvAsync(writer, [device], new DeviceExportSettings(_ => new Uri("http://sim:5985/wsman/odd.corp.example")));
+
+        Assert.Contains("odd.corp.example,http://sim:5985/wsman/odd.corp.example,Http,Basic,simulator,\"a,b;c\"\"d\",true,false", writer.ToString());
+    }
+}
