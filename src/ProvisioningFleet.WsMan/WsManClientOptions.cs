@@ -10,6 +10,7 @@ public sealed record WsManClientOptions
 
     public WsManAuthentication Authentication { get; init; } = WsManAuthentication.Negotiate;
 
+    /// <summary>Required for Basic and NTLM; without one, Negotiate and Kerberos use the process's own identity.</summary>
     public WsManCredential? Credential { get; init; }
 
     /// <summary>

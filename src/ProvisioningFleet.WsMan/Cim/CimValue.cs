@@ -11,15 +11,22 @@ public sealed class CimValue
 {
     public static readonly CimValue Null = new(CimValueKind.Null, null, null, null);
 
-    private CimValue(CimValueKind kind, string? text, IReadOnlyList<CimValue>? items, CimInstance? instance)
+    private CimValue(CimValueKind kind, string? text, IReadOnlyList<CimValue>? items, CimInstance? instance, CimScalarType scalarType = CimScalarType.Text)
     {
         Kind = kind;
+        ScalarType = scalarType;
         Text = text;
         Items = items ?? [];
         Instance = instance;
     }
 
     public CimValueKind Kind { get; }
+
+    /// <summary>
+    /// The .NET type a scalar was made from, for stacks that need typed values (MI over DCOM). Values
+    /// read from WS-Man replies are <see cref="CimScalarType.Text"/>, as the wire carries no type.
+    /// </summary>
+    public CimScalarType ScalarType { get; }
 
     /// <summary>The wire text of a scalar or datetime; null for nil, arrays and embedded instances.</summary>
     public string? Text { get; }
@@ -35,11 +42,13 @@ public sealed class CimValue
 
     public static CimValue From(string? text) => text is null ? Null : Scalar(text);
 
-    public static CimValue From(bool value) => Scalar(value ? "true" : "false");
+    public static CimValue From(bool value) => new(CimValueKind.Scalar, value ? "true" : "false", null, null, CimScalarType.Boolean);
 
-    public static CimValue From(long value) => Scalar(value.ToString(CultureInfo.InvariantCulture));
+    public static CimValue From(long value) =>
+        new(CimValueKind.Scalar, value.ToString(CultureInfo.InvariantCulture), null, null, CimScalarType.SignedInteger);
 
-    public static CimValue From(ulong value) => Scalar(value.ToString(CultureInfo.InvariantCulture));
+    public static CimValue From(ulong value) =>
+        new(CimValueKind.Scalar, value.ToString(CultureInfo.InvariantCulture), null, null, CimScalarType.UnsignedInteger);
 
     public static CimValue From(DateTimeOffset value) =>
         new(CimValueKind.DateTime, value.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", CultureInfo.InvariantCulture), null, null);
@@ -86,6 +95,14 @@ public sealed class CimValue
         CimValueKind.Instance => Instance!.ToString(),
         _ => Text!,
     };
+}
+
+public enum CimScalarType
+{
+    Text,
+    Boolean,
+    SignedInteger,
+    UnsignedInteger,
 }
 
 public enum CimValueKind

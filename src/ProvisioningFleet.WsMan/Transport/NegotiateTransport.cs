@@ -101,7 +101,8 @@ internal sealed class NegotiateTransport : WsManTransport
 
     private async Task<NegotiateAuthentication> AuthenticateAsync(CancellationToken cancellationToken)
     {
-        var credential = Options.Credential!;
+        // Without a credential, Negotiate and Kerberos use the process's own identity (keytab or ticket cache).
+        var credential = Options.Credential;
         var session = new NegotiateAuthentication(new NegotiateAuthenticationClientOptions
         {
             Package = Options.Authentication switch
@@ -110,7 +111,9 @@ internal sealed class NegotiateTransport : WsManTransport
                 WsManAuthentication.Kerberos => "Kerberos",
                 _ => "Negotiate",
             },
-            Credential = new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
+            Credential = credential is null
+                ? CredentialCache.DefaultNetworkCredentials
+                : new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
             TargetName = Options.ServicePrincipalName ?? "HTTP/" + Options.Endpoint.IdnHost,
             RequiredProtectionLevel = Seals ? ProtectionLevel.EncryptAndSign : ProtectionLevel.None,
         });
@@ -204,7 +207,7 @@ internal sealed class NegotiateTransport : WsManTransport
     {
         NegotiateAuthenticationStatusCode.UnknownCredentials or NegotiateAuthenticationStatusCode.CredentialsExpired
             or NegotiateAuthenticationStatusCode.BadBinding or NegotiateAuthenticationStatusCode.ImpersonationValidationFailed =>
-            new CimException(CimErrorCategory.AccessDenied, $"{Options.Authentication} authentication to {Options.Endpoint.Host} as {Options.Credential} failed ({status})."),
+            new CimException(CimErrorCategory.AccessDenied, $"{Options.Authentication} authentication to {Options.Endpoint.Host} as {Options.Credential?.ToString() ?? "the service's own identity"} failed ({status})."),
         NegotiateAuthenticationStatusCode.Unsupported or NegotiateAuthenticationStatusCode.SecurityQosFailed or NegotiateAuthenticationStatusCode.TargetUnknown =>
             new CimException(CimErrorCategory.Configuration, $"{Options.Authentication} authentication to {Options.Endpoint.Host} is not possible here ({status})."),
         _ => new CimException(CimErrorCategory.AccessDenied, $"{Options.Authentication} authentication to {Options.Endpoint.Host} did not complete ({status})."),

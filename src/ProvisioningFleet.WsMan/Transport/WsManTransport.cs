@@ -41,7 +41,7 @@ internal abstract class WsManTransport : IAsyncDisposable
             throw new CimException(CimErrorCategory.Configuration, $"The endpoint {options.Endpoint} is neither http nor https.");
         }
 
-        if (options.Credential is null)
+        if (options.Credential is null && options.Authentication is WsManAuthentication.Basic or WsManAuthentication.Ntlm)
         {
             throw new CimException(CimErrorCategory.Configuration, $"{options.Authentication} authentication to {options.Endpoint} needs a credential.");
         }
