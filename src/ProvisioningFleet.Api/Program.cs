@@ -1,6 +1,32 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Audit;
+using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Engine;
+using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Storage;
 
-app.MapGet("/", () => "Hello World!");
+var builder = WebApplication.CreateBuilder(DemoMode.HostArguments(args));
+builder.AddFleetHosting();
+await builder.AddFleetDataAsync();
+builder.AddFleetAudit();
+builder.AddFleetAuthentication();
+builder.AddFleetCredentials();
+builder.AddFleetInventory();
+builder.AddProvisioningEngine();
+
+var app = builder.Build();
+app.UseFleetHosting();
+app.UseFleetAuthentication();
+
+app.MapFleetHealthAndDocs();
+app.MapSignInPages();
+app.MapKeyApi();
+app.MapAuditApi();
+app.MapCredentialApi();
+app.MapDeviceApi();
+app.MapProvisioningEngineApi();
 
 app.Run();
+
+public partial class Program;

@@ -1,0 +1,42 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ProvisioningFleet.Api.Access;
+
+/// <summary>Authenticates <c>X-Api-Key</c>; 401 for a missing or unknown key, 403 for a role that may not.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyStore keys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(FleetSchemes.ApiKeyHeader, out var values))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (values.Count != 1 || await keys.FindActiveAsync(values[0]!.Trim(), Context.RequestAborted) is not { } key)
+        {
+            return AuthenticateResult.Fail("The API key is unknown or revoked.");
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(FleetActor.Principal(key, FleetSchemes.ApiKey), FleetSchemes.ApiKey));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = $"ApiKey header=\"{FleetSchemes.ApiKeyHeader}\"";
+        return Task.CompletedTask;
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Credentials;
+using ProvisioningFleet.Data.Devices;
+
+namespace ProvisioningFleet.Api.Credentials;
+
+/// <summary>
+/// Encrypts credential passwords for storage and turns a device into a <see cref="CimTarget"/> for a
+/// call. The plain password exists only in the returned <see cref="CimCredential"/>, in memory.
+/// </summary>
+public sealed class CredentialVault(IDataProtectionProvider dataProtection)
+{
+    private readonly IDataProtector _protector = dataProtection.CreateProtector("ProvisioningFleet.Credentials.Password.v1");
+
+    public string Protect(string password) => _protector.Protect(password);
+
+    public CimCredential Reveal(Credential credential) =>
+        new(credential.UserName, _protector.Unprotect(credential.ProtectedPassword), credential.Domain);
+
+    /// <summary>How to reach <paramref name="device"/>, with its credential (if any) decrypted.</summary>
+    public CimTarget TargetFor(Device device, Credential? credential)
+    {
+        if (device.CredentialId is not null && credential?.Id != device.CredentialId)
+        {
+            throw new ArgumentException($"Device {device.HostName} uses credential {device.CredentialId}, not {credential?.Id.ToString() ?? "none"}.", nameof(credential));
+        }
+
+        return new CimTarget(device.HostName, new Uri(device.Endpoint), device.Transport, device.Authentication, credential is null ? null : Reveal(credential));
+    }
+
+    /// <summary>As <see cref="TargetFor(Device, Credential?)"/>, reading the credential when it was not loaded with the device.</summary>
+    public async Task<CimTarget> TargetForAsync(FleetDbContext db, Device device, CancellationToken cancellationToken)
+    {
+        var credential = device.CredentialId is not { } id
+            ? null
+            : device.Credential ?? await db.Credentials.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken);
+        return TargetFor(device, credential);
+    }
+}

@@ -1,0 +1,277 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Audit;
+using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Devices;
+
+namespace ProvisioningFleet.Api.Devices;
+
+public static class DeviceEndpoints
+{
+    // 100,000 rows of CSV are about 10 MB; leave room for long endpoints and many tags.
+    private const long MaxImportBytes = 128L * 1024 * 1024;
+
+    public static IHostApplicationBuilder AddFleetInventory(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<DeviceImporter>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDeviceApi(this IEndpointRouteBuilder endpoints)
+    {
+        var devices = endpoints.MapGroup("/api/v1/devices").WithTags("Devices");
+        devices.MapGet("/", ListAsync).RequireAuthorization(FleetPolicies.Reader)
+            .WithName("ListDevices")
+            .WithSummary("Devices by host name. Filters (each may repeat, values OR): state, tag; search (part of the host name), enabled.");
+        devices.MapGet("/{id:long}", GetAsync).RequireAuthorization(FleetPolicies.Reader)
+            .WithName("GetDevice").WithSummary("One device with its latest verdict.");
+        devices.MapPost("/", CreateAsync).RequireAuthorization(FleetPolicies.Admin)
+            .WithName("CreateDevice").WithSummary("Adds a device; 409 when the host name (case-insensitive) exists.");
+        devices.MapPut("/{id:long}", ReplaceAsync).RequireAuthorization(FleetPolicies.Admin)
+            .WithName("ReplaceDevice").WithSummary("Replaces a device's settings (the verdict is kept); fields left out take their defaults.");
+        devices.MapDelete("/{id:long}", DeleteAsync).RequireAuthorization(FleetPolicies.Admin)
+            .WithName("DeleteDevice").WithSummary("Deletes a device with its history.");
+        devices.MapPost("/import", ImportAsync).RequireAuthorization(FleetPolicies.Admin)
+            .WithName("ImportDevices")
+            .WithSummary("Upserts devices by host name from text/csv (header row; tags ';'-separated) or a JSON array; all or nothing.")
+            .Accepts<DeviceInput[]>("application/json", "text/csv")
+            .DisableAntiforgery();
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<PagedList<DeviceView>>, ValidationProblem>> ListAsync(
+        FleetDbContext db,
+        string[]? state,
+        string[]? tag,
+        string? search,
+        string? enabled,
+        string? page,
+        string? pageSize,
+        CancellationToken cancellationToken)
+    {
+        var errors = new QueryErrors();
+        var paging = PageRequest.Parse(page, pageSize, errors);
+        var states = errors.ParseEnums<DeviceState>("state", state);
+        bool? enabledFilter = enabled?.ToLowerInvariant() switch
+        {
+            null => null,
+            "true" => true,
+            "false" => false,
+            _ => Invalid(errors, "enabled", "enabled must be true or false."),
+        };
+        var tagKeys = (tag ?? []).Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => Device.KeyOf(t.Trim())).Distinct().ToArray();
+        if (search is { Length: > 253 })
+        {
+            errors.Add("search", "search must be at most 253 characters.");
+        }
+
+        if (errors.Any)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        IQueryable<Device> devices = db.Devices.AsNoTracking();
+        if (states.Length > 0)
+        {
+            devices = devices.Where(d => states.Contains(d.State));
+        }
+
+        if (tagKeys.Length > 0)
+        {
+            // Array overlap (&&): served by the GIN index on tag_keys.
+            devices = devices.Where(d => d.TagKeys.Any(t => tagKeys.Contains(t)));
+        }
+
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = "%" + Like.Escape(Device.KeyOf(search.Trim())) + "%";
+            devices = devices.Where(d => EF.Functions.Like(d.HostNameKey, pattern));
+        }
+
+        if (enabledFilter is { } isEnabled)
+        {
+            devices = devices.Where(d => d.Enabled == isEnabled);
+        }
+
+        return TypedResults.Ok(await paging.ToPagedListAsync(devices, query => query.OrderBy(d => d.HostNameKey), DeviceView.Projection, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>
+        await FindViewAsync(db, id, cancellationToken) is { } view ? TypedResults.Ok(view) : NotFound(id);
+
+    private static async Task<Results<Created<DeviceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
+        DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+    {
+        var errors = new QueryErrors();
+        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        if (await db.Devices.AnyAsync(d => d.HostNameKey == Device.KeyOf(valid.HostName), cancellationToken))
+        {
+            return HostTaken(valid.HostName);
+        }
+
+        var now = time.GetUtcNow();
+        var device = new Device { CreatedAt = now };
+        Apply(device, valid, now);
+        db.Devices.Add(device);
+        audit.Record(db, context.User, "device.create", $"device:{device.HostName}", valid);
+        if (!await TrySaveAsync(db, cancellationToken))
+        {
+            return HostTaken(valid.HostName);
+        }
+
+        return TypedResults.Created($"/api/v1/devices/{device.Id}", (await FindViewAsync(db, device.Id, cancellationToken))!);
+    }
+
+    private static async Task<Results<Ok<DeviceView>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ReplaceAsync(
+        long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+    {
+        var errors = new QueryErrors();
+        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        if (await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is not { } device)
+        {
+            return NotFound(id);
+        }
+
+        if (await db.Devices.AnyAsync(d => d.HostNameKey == Device.KeyOf(valid.HostName) && d.Id != id, cancellationToken))
+        {
+            return HostTaken(valid.HostName);
+        }
+
+        var previousHostName = device.HostName;
+        Apply(device, valid, time.GetUtcNow());
+        audit.Record(db, context.User, "device.replace", $"device:{previousHostName}", valid);
+        if (!await TrySaveAsync(db, cancellationToken))
+        {
+            return HostTaken(valid.HostName);
+        }
+
+        return TypedResults.Ok((await FindViewAsync(db, id, cancellationToken))!);
+    }
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteAsync(
+        long id, FleetDbContext db, IAuditTrail audit, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is not { } device)
+        {
+            return NotFound(id);
+        }
+
+        db.Devices.Remove(device);
+        audit.Record(db, context.User, "device.delete", $"device:{device.HostName}");
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> ImportAsync(
+        HttpContext context, DeviceImporter importer, CancellationToken cancellationToken)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        {
+            sizeLimit.MaxRequestBodySize = MaxImportBytes;
+        }
+
+        var errors = new QueryErrors();
+        IReadOnlyList<DeviceInput> rows;
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType))
+        {
+            return UnsupportedMediaType();
+        }
+
+        if (DeviceImportReader.IsCsv(contentType))
+        {
+            rows = await DeviceImportReader.ReadCsvAsync(context.Request.Body, contentType.Encoding ?? System.Text.Encoding.UTF8, errors, cancellationToken);
+        }
+        else if (DeviceImportReader.IsJson(contentType))
+        {
+            rows = await DeviceImportReader.ReadJsonAsync(context.Request.Body, errors, cancellationToken);
+        }
+        else
+        {
+            return UnsupportedMediaType();
+        }
+
+        if (errors.Any)
+        {
+            return ImportRejected(errors);
+        }
+
+        var (result, rowErrors) = await importer.ImportAsync(rows, context.User, cancellationToken);
+        return result is null ? ImportRejected(rowErrors) : TypedResults.Ok(result);
+    }
+
+    private static ValidationProblem ImportRejected(QueryErrors errors) =>
+        TypedResults.ValidationProblem(
+            errors.ToDictionary(),
+            title: "The import was rejected; nothing was imported",
+            detail: "rows[N] numbers rows from 1: the first line after the CSV header, or the first item of the JSON array.");
+
+    private static ProblemHttpResult UnsupportedMediaType() =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status415UnsupportedMediaType,
+            title: "Unsupported media type",
+            detail: "Send text/csv (a header row with the device fields) or application/json (an array of devices).");
+
+    private static void Apply(Device device, ValidDevice valid, DateTimeOffset now)
+    {
+        device.SetHostName(valid.HostName);
+        device.Endpoint = valid.Endpoint;
+        device.Transport = valid.Transport;
+        device.Authentication = valid.Authentication;
+        device.CredentialId = valid.CredentialId;
+        device.SetTags(valid.Tags);
+        device.Enabled = valid.Enabled;
+        device.RemediationExcluded = valid.RemediationExcluded;
+        device.UpdatedAt = now;
+    }
+
+    private static Task<DeviceView?> FindViewAsync(FleetDbContext db, long id, CancellationToken cancellationToken) =>
+        db.Devices.AsNoTracking().Where(d => d.Id == id).Select(DeviceView.Projection).SingleOrDefaultAsync(cancellationToken);
+
+    private static async Task<IReadOnlyDictionary<string, long>> CredentialIdsAsync(FleetDbContext db, DeviceInput input, CancellationToken cancellationToken)
+    {
+        var name = input.Credential?.Trim();
+        return string.IsNullOrEmpty(name)
+            ? new Dictionary<string, long>()
+            : await db.Credentials.AsNoTracking().Where(c => c.Name == name).ToDictionaryAsync(c => c.Name, c => c.Id, cancellationToken);
+    }
+
+    // Two callers can pass the existence check together; the unique index decides, and the loser gets a 409.
+    private static async Task<bool> TrySaveAsync(FleetDbContext db, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return false;
+        }
+    }
+
+    private static bool? Invalid(QueryErrors errors, string field, string message)
+    {
+        errors.Add(field, message);
+        return null;
+    }
+
+    private static NotFound<ProblemDetails> NotFound(long id) => Problems.NotFound("Device not found", $"There is no device {id}.");
+
+    private static Conflict<ProblemDetails> HostTaken(string hostName) =>
+        Problems.Conflict("Host name taken", $"A device named '{hostName}' already exists (host names are compared case-insensitively).");
+}

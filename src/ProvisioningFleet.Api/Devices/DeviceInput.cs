@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Core.Cim;
+
+namespace ProvisioningFleet.Api.Devices;
+
+/// <summary>
+/// A device as sent by POST, PUT or one row of an import. Fields are loose (strings) so that every
+/// bad value becomes a validation error naming its field, never a binding failure.
+/// </summary>
+public sealed record DeviceInput(
+    string? HostName,
+    string? Endpoint = null,
+    string? Transport = null,
+    string? Authentication = null,
+    string? Credential = null,
+    string[]? Tags = null,
+    bool? Enabled = null,
+    bool? RemediationExcluded = null);
+
+/// <summary>A device input that passed validation, with the defaults of api.md filled in.</summary>
+public sealed record ValidDevice(
+    string HostName,
+    string Endpoint,
+    CimTransport Transport,
+    CimAuthentication Authentication,
+    long? CredentialId,
+    string[] Tags,
+    bool Enabled,
+    bool RemediationExcluded);
+
+public static partial class DeviceRules
+{
+    public const int MaxTags = 50;
+
+    /// <summary>
+    /// Checks <paramref name="input"/>; errors go to <paramref name="errors"/> as <c>{prefix}{field}</c>.
+    /// <paramref name="credentialIds"/> maps credential names (case-sensitive, as stored) to ids.
+    /// </summary>
+    public static ValidDevice? Validate(DeviceInput input, string prefix, QueryErrors errors, IReadOnlyDictionary<string, long> credentialIds)
+    {
+        var valid = true;
+        void Fail(string field, string message)
+        {
+            errors.Add(prefix + field, message);
+            valid = false;
+        }
+
+        var hostName = input.HostName?.Trim() ?? "";
+        if (hostName.Length == 0)
+        {
+            Fail("hostName", "hostName is required.");
+        }
+        else if (!IsHostName(hostName))
+        {
+            Fail("hostName", $"'{Shorten(hostName)}' is not a DNS name or an IP address.");
+        }
+
+        Uri? endpoint = null;
+        if (!string.IsNullOrWhiteSpace(input.Endpoint))
+        {
+            if (!Uri.TryCreate(input.Endpoint.Trim(), UriKind.Absolute, out endpoint)
+                || endpoint.Scheme is not ("http" or "https")
+                || endpoint.Host.Length == 0
+                || endpoint.UserInfo.Length > 0
+                || input.Endpoint.Length > 2048)
+            {
+                Fail("endpoint", "endpoint must be an http:// or https:// URL without user information, e.g. http://host:5985/wsman.");
+                endpoint = null;
+            }
+        }
+
+        var transport = endpoint?.Scheme == "https" ? CimTransport.Https : CimTransport.Http;
+        if (!string.IsNullOrWhiteSpace(input.Transport))
+        {
+            if (!TryParseName(input.Transport, out transport))
+            {
+                Fail("transport", $"transport must be one of {string.Join(", ", Enum.GetNames<CimTransport>())}.");
+            }
+            else if (endpoint is not null && (endpoint.Scheme == "https") != (transport == CimTransport.Https))
+            {
+                Fail("transport", $"transport {transport} does not match the endpoint's scheme ({endpoint.Scheme}).");
+            }
+        }
+
+        var authentication = CimAuthentication.Negotiate;
+        if (!string.IsNullOrWhiteSpace(input.Authentication) && !TryParseName(input.Authentication, out authentication))
+        {
+            Fail("authentication", $"authentication must be one of {string.Join(", ", Enum.GetNames<CimAuthentication>())}.");
+        }
+
+        long? credentialId = null;
+        if (!string.IsNullOrWhiteSpace(input.Credential))
+        {
+            if (credentialIds.TryGetValue(input.Credential.Trim(), out var id))
+            {
+                credentialId = id;
+            }
+            else
+            {
+                Fail("credential", $"There is no credential named '{Shorten(input.Credential.Trim())}'.");
+            }
+        }
+        else if (authentication == CimAuthentication.Basic)
+        {
+            Fail("credential", "Basic authentication needs a credential.");
+        }
+
+        var tags = (input.Tags ?? []).Select(tag => tag?.Trim() ?? "").ToArray();
+        if (tags.Length > MaxTags)
+        {
+            Fail("tags", $"A device has at most {MaxTags} tags.");
+        }
+
+        foreach (var tag in tags.Where(tag => !TagPattern().IsMatch(tag)))
+        {
+            Fail("tags", $"'{Shorten(tag)}' is not a tag: use 1 to 64 letters, digits, '.', '_', ':' or '-'.");
+        }
+
+        if (!valid)
+        {
+            return null;
+        }
+
+        var endpointText = endpoint?.ToString() ?? CimTarget.DefaultEndpoint(UriHost(hostName), transport).ToString();
+        return new ValidDevice(hostName, endpointText, transport, authentication, credentialId,
+            tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), input.Enabled ?? true, input.RemediationExcluded ?? false);
+    }
+
+    private static bool TryParseName<TEnum>(string text, out TEnum value) where TEnum : struct, Enum =>
+        Enum.TryParse(text.Trim(), ignoreCase: true, out value) && Enum.IsDefined(value) && !text.Trim().All(char.IsAsciiDigit);
+
+    private static bool IsHostName(string hostName) =>
+        hostName.Length <= 253
+        && (IsIpAddress(hostName) || DnsName().IsMatch(hostName));
+
+    private static bool IsIpAddress(string hostName) =>
+        IPAddress.TryParse(hostName, out var address)
+        && (address.AddressFamily == AddressFamily.InterNetworkV6 || hostName.Count(c => c == '.') == 3);
+
+    // An IPv6 literal needs brackets inside a URL.
+    private static string UriHost(string hostName) =>
+        IPAddress.TryParse(hostName, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{hostName}]" : hostName;
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    // Labels of letters, digits, '-' and '_' (seen in real Windows names), not starting or ending with '-'.
+    [GeneratedRegex(@"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$")]
+    private static partial Regex DnsName();
+
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}$")]
+    private static partial Regex TagPattern();
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ProvisioningFleet.Api.Hosting;
+
+/// <summary>
+/// Turns what a request can throw into RFC 9457 problems: a malformed body is the caller's 400 (with
+/// the JSON path named), a race lost to another writer is a 409, and only a real fault is a 500.
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            BadHttpRequestException bad => FromBadRequest(bad),
+            JsonException json => MalformedJson(json),
+            DbUpdateConcurrencyException => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The resource was changed by someone else",
+                Detail = "Read it again and retry.",
+            },
+            DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique } => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Conflict",
+                Detail = $"A record with the same identity already exists ({unique.ConstraintName}).",
+            },
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            if (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                return true;
+            }
+
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "An unexpected error occurred",
+            };
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad) =>
+        bad.InnerException is JsonException json
+            ? MalformedJson(json)
+            : new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                    _ => "Bad request",
+                },
+                Detail = bad.Message,
+            };
+
+    private static ValidationProblemDetails MalformedJson(JsonException json)
+    {
+        var field = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
+        return new ValidationProblemDetails(new Dictionary<string, string[]>
+        {
+            [field] = [json.Message.Split(" Path:", 2)[0]],
+        })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request body is not valid JSON for this resource",
+            Detail = $"Malformed or mistyped JSON at {field}.",
+        };
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace ProvisioningFleet.Api.Lists;
+
+/// <summary>
+/// <c>page</c> (from 1) and <c>pageSize</c> (default 50, at most 500), read from the raw query text so
+/// that a bad value is a validation error naming the field rather than a binding failure.
+/// </summary>
+public readonly record struct PageRequest(int Page, int PageSize)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    public int Skip => (Page - 1) * PageSize;
+
+    public static PageRequest Parse(string? page, string? pageSize, QueryErrors errors)
+    {
+        var pageNumber = 1;
+        if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1))
+        {
+            errors.Add("page", "page must be a whole number from 1.");
+            pageNumber = 1;
+        }
+
+        var size = DefaultPageSize;
+        if (pageSize is not null && (!int.TryParse(pageSize, out size) || size < 1 || size > MaxPageSize))
+        {
+            errors.Add("pageSize", $"pageSize must be a whole number from 1 to {MaxPageSize}.");
+            size = DefaultPageSize;
+        }
+
+        return new PageRequest(pageNumber, size);
+    }
+
+    /// <summary>One page of an ordered query and the total count of the filtered set.</summary>
+    public async Task<PagedList<TView>> ToPagedListAsync<TEntity, TView>(
+        IQueryable<TEntity> filtered,
+        Func<IQueryable<TEntity>, IOrderedQueryable<TEntity>> order,
+        System.Linq.Expressions.Expression<Func<TEntity, TView>> view,
+        CancellationToken cancellationToken)
+    {
+        var total = await filtered.CountAsync(cancellationToken);
+        var items = total <= Skip
+            ? []
+            : await order(filtered).Skip(Skip).Take(PageSize).Select(view).ToListAsync(cancellationToken);
+        return new PagedList<TView>(items, total, Page, PageSize);
+    }
+}

@@ -1,0 +1,45 @@
+namespace ProvisioningFleet.Api.Lists;
+
+/// <summary>Validation errors collected field by field, answered together as one problem (RFC 9457).</summary>
+public sealed class QueryErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var messages))
+        {
+            _errors[field] = messages = [];
+        }
+
+        messages.Add(message);
+    }
+
+    public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray());
+
+    /// <summary>Parses a filter given any number of times into enum values, naming bad ones.</summary>
+    public TEnum[] ParseEnums<TEnum>(string field, string[]? values) where TEnum : struct, Enum
+    {
+        if (values is null)
+        {
+            return [];
+        }
+
+        var parsed = new List<TEnum>(values.Length);
+        foreach (var value in values)
+        {
+            if (Enum.TryParse<TEnum>(value, ignoreCase: true, out var result) && Enum.IsDefined(result) && !int.TryParse(value, out _))
+            {
+                parsed.Add(result);
+            }
+            else
+            {
+                Add(field, $"'{value}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
+            }
+        }
+
+        return parsed.Distinct().ToArray();
+    }
+}

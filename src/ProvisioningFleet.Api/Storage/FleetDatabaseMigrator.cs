@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+using ProvisioningFleet.Data;
+
+namespace ProvisioningFleet.Api.Storage;
+
+/// <summary>
+/// Applies the EF Core migrations before anything else starts. Outside demo mode the database must
+/// already exist: a mistyped database name must stop the service, not give it an empty database of its own.
+/// </summary>
+internal sealed class FleetDatabaseMigrator(IDbContextFactory<FleetDbContext> contexts, bool createDatabase, ILogger<FleetDatabaseMigrator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!createDatabase && !await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
+        {
+            throw new FleetConfigurationException(
+                $"The database '{db.Database.GetDbConnection().Database}' named in ConnectionStrings__Fleet does not exist. " +
+                "Create it (an empty database is enough) or correct the connection string.");
+        }
+
+        logger.LogInformation("Migrating the database schema");
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

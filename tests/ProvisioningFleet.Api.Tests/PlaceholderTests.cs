@@ -1,7 +1,0 @@
-namespace ProvisioningFleet.Api.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Access;
+
+namespace ProvisioningFleet.Testing;
+
+/// <summary>
+/// The real API host (Program) over real HTTP semantics, on the database it is given, with the
+/// bootstrap Admin key <see cref="AdminApiKey"/> and a key-ring certificate made for the test run.
+/// Add settings to <see cref="Settings"/> before the first client is created.
+/// </summary>
+public class FleetApiFactory(string connectionString) : WebApplicationFactory<Program>
+{
+    public const string AdminApiKey = "pfk_test-bootstrap-admin-key-0123456789";
+    private const string CertificatePassword = "test-keyring-password";
+
+    private static readonly Lazy<string> Certificate = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"provisioningfleet-test-keyring-{Environment.ProcessId}.pfx");
+        KeyRingCertificate.CreateSelfSigned(path, CertificatePassword, TimeProvider.System);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    });
+
+    private readonly ConcurrentDictionary<ApiKeyRole, Lazy<Task<string>>> _keys = new();
+
+    public string ConnectionString { get; } = connectionString;
+
+    /// <summary>Configuration for the host (keys as in appsettings, e.g. <c>Fleet:WinRm:AllowUnencrypted</c>).</summary>
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting($"ConnectionStrings:{FleetDataExtensions.ConnectionStringName}", ConnectionString);
+        builder.UseSetting(FleetSchemes.BootstrapAdminKeySetting, AdminApiKey);
+        builder.UseSetting(KeyRingCertificate.PathSetting, Certificate.Value);
+        builder.UseSetting(KeyRingCertificate.PasswordSetting, CertificatePassword);
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>A client that sends no credentials.</summary>
+    public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key.</summary>
+    public HttpClient CreateClientWithKey(string apiKey)
+    {
+        var client = CreateAnonymousClient();
+        client.DefaultRequestHeaders.Add(FleetSchemes.ApiKeyHeader, apiKey);
+        return client;
+    }
+
+    public HttpClient CreateAdminClient() => CreateClientWithKey(AdminApiKey);
+
+    /// <summary>A client with a key of <paramref name="role"/>, issued once per factory through POST /api/v1/keys.</summary>
+    public async Task<HttpClient> CreateClientAsync(ApiKeyRole role) => CreateClientWithKey(await KeyForAsync(role));
+
+    public Task<string> KeyForAsync(ApiKeyRole role) =>
+        role == ApiKeyRole.Admin
+            ? Task.FromResult(AdminApiKey)
+            : _keys.GetOrAdd(role, _ => new Lazy<Task<string>>(async () =>
+            {
+                using var admin = CreateAdminClient();
+                var response = await admin.PostAsJsonAsync("/api/v1/keys", new { name = $"test-{role}", role = role.ToString() });
+                response.EnsureSuccessStatusCode();
+                return (await response.Content.ReadFromJsonAsync<NewKeyView>(Json.Options))!.Key;
+            })).Value;
+
+    /// <summary>Direct access to the test database, for arranging data and checking what was stored.</summary>
+    public FleetDbContext CreateDbContext()
+    {
+        var options = new DbContextOptionsBuilder<FleetDbContext>();
+        FleetDbContext.Configure(options, ConnectionString);
+        return new FleetDbContext(options.Options);
+    }
+}
