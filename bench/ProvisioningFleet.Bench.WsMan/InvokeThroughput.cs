@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using ProvisioningFleet.Simulator.Fleet;
+using ProvisioningFleet.Simulator.Hosting;
+using ProvisioningFleet.WsMan;
+using ProvisioningFleet.WsMan.Cim;
+
+namespace ProvisioningFleet.Bench.WsMan;
+
+/// <summary>
+/// Round trips per second of the probe's one call (StdRegProv.GetStringValue of ProvisioningMode)
+/// against the simulator on loopback, in this process: client and server share the machine's cores.
+/// Each worker owns one client, hence (for NTLM) one authenticated, sealed connection.
+/// </summary>
+internal sealed record InvokeThroughput(WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup)
+{
+    private const string StdRegProv = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/StdRegProv";
+
+    public async Task<int> RunAsync()
+    {
+        var user = new SimulatedUser("bench", "Bench-passw0rd", "LAB");
+        await using var host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
+        {
+            // As Windows ships: NTLM must seal every message. Basic over HTTP needs the lab switch.
+            AllowUnencrypted = Authentication == WsManAuthentication.Basic,
+            Users = [user],
+            EnableInspection = false,
+            InvocationLogCapacity = 1,
+        });
+        host.Fleet.Add(new SimulatedDevice("pc-bench").EnterProvisioningMode());
+
+        var clients = Enumerable.Range(0, Concurrency).Select(_ => new WsManClient(new WsManClientOptions
+        {
+            Endpoint = host.EndpointFor("pc-bench"),
+            Authentication = Authentication,
+            Credential = new WsManCredential(user.UserName, user.Password, user.Domain),
+            AllowUnencrypted = Authentication == WsManAuthentication.Basic,
+        })).ToArray();
+        try
+        {
+            await Task.WhenAll(clients.Select(c => CallAsync(c)));
+            using (var warmup = new CancellationTokenSource(Warmup))
+            {
+                await Task.WhenAll(clients.Select(c => LoopAsync(c, null, warmup.Token)));
+            }
+
+            var latencies = clients.Select(_ => new List<double>(100_000)).ToArray();
+            var watch = Stopwatch.StartNew();
+            using (var measure = new CancellationTokenSource(Duration))
+            {
+                await Task.WhenAll(clients.Select((c, i) => LoopAsync(c, latencies[i], measure.Token)));
+            }
+
+            watch.Stop();
+            var all = latencies.SelectMany(l => l).Order().ToArray();
+            Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s");
+            Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms");
+            return 0;
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task LoopAsync(WsManClient client, List<double>? latencies, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await CallAsync(client);
+            latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private static async Task CallAsync(WsManClient client)
+    {
+        var result = await client.InvokeAsync(StdRegProv, "GetStringValue",
+            [CimParameter.Of("hDefKey", 2147483650UL), CimParameter.Of("sSubKeyName", @"SOFTWARE\Microsoft\CCM\CcmExec"), CimParameter.Of("sValueName", "ProvisioningMode")],
+            null, CancellationToken.None);
+        if (result["sValue"].AsString() != "true")
+        {
+            throw new InvalidOperationException("The simulator answered something else than the device's state.");
+        }
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
+}
