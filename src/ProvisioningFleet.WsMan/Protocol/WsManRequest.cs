@@ -39,10 +39,10 @@ internal static class WsManRequest
     }
 
     public static byte[] Get(WsManClientOptions options, string resourceUri, IReadOnlyDictionary<string, string>? selectors) =>
-        Write(options, WsManNames.ActionGet, resourceUri, selectors, static (_, _) => { }, 0);
+        Write(options, WsManNames.ActionGet, resourceUri, selectors, static _ => { }, 0);
 
     public static byte[] Enumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize) =>
-        Write(options, WsManNames.ActionEnumerate, resourceUri, null, (w, _) =>
+        Write(options, WsManNames.ActionEnumerate, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Enumerate", WsManNames.Enumeration);
             if (optimize)
@@ -64,7 +64,7 @@ internal static class WsManRequest
         }, 0);
 
     public static byte[] Pull(WsManClientOptions options, string resourceUri, string context) =>
-        Write(options, WsManNames.ActionPull, resourceUri, null, (w, _) =>
+        Write(options, WsManNames.ActionPull, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Pull", WsManNames.Enumeration);
             w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
@@ -73,7 +73,7 @@ internal static class WsManRequest
         }, 0);
 
     public static byte[] Release(WsManClientOptions options, string resourceUri, string context) =>
-        Write(options, WsManNames.ActionRelease, resourceUri, null, (w, _) =>
+        Write(options, WsManNames.ActionRelease, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Release", WsManNames.Enumeration);
             w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
@@ -86,7 +86,7 @@ internal static class WsManRequest
         string methodName,
         IReadOnlyList<CimParameter> parameters,
         IReadOnlyDictionary<string, string>? selectors) =>
-        Write(options, resourceUri + "/" + methodName, resourceUri, selectors, (w, _) =>
+        Write(options, resourceUri + "/" + methodName, resourceUri, selectors, w =>
         {
             w.WriteStartElement("p", methodName + "_INPUT", resourceUri);
             foreach (var parameter in parameters)
@@ -102,7 +102,7 @@ internal static class WsManRequest
         string action,
         string resourceUri,
         IReadOnlyDictionary<string, string>? selectors,
-        Action<XmlWriter, int> writeBody,
+        Action<XmlWriter> writeBody,
         int sizeHint)
     {
         using var buffer = new MemoryStream(1536 + sizeHint * 64);
@@ -144,7 +144,7 @@ internal static class WsManRequest
 
             w.WriteEndElement();
             w.WriteStartElement("s", "Body", WsManNames.Soap);
-            writeBody(w, sizeHint);
+            writeBody(w);
             w.WriteEndElement();
             w.WriteEndElement();
         }
