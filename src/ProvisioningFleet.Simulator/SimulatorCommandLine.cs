@@ -26,6 +26,7 @@ internal sealed record SimulatorCommandLine
           --http-port N            HTTP port (default 5985; 0 = any free port)
           --https-port N           also listen on HTTPS with a generated certificate (0 = any free port)
           --user NAME:PASSWORD     an accepted user, NAME may be DOMAIN\user (repeatable; default simulator:simulator)
+          --record-reads           also log registry reads in the invocation log (default: client methods only)
           --no-basic               refuse Basic authentication
           --no-negotiate           refuse NTLM/Negotiate authentication
           --require-encryption     AllowUnencrypted=false: no Basic over HTTP, Negotiate messages must be sealed
@@ -38,7 +39,7 @@ internal sealed record SimulatorCommandLine
     public FleetMix Mix { get; init; } = new();
     public string? ScenarioPath { get; init; }
     public int LatencyMs { get; init; }
-    public SimulatorOptions Options { get; init; } = new() { HttpPort = 5985 };
+    public SimulatorOptions Options { get; init; } = new() { HttpPort = 5985, RecordReads = false };
     public string? ExportCsv { get; init; }
     public string? ExportJson { get; init; }
     public string ExportAuthentication { get; init; } = "Basic";
@@ -76,6 +77,7 @@ internal sealed record SimulatorCommandLine
                 "--http-port" => Set(line, o => o.HttpPort = Port(Int(), option)),
                 "--https-port" => Set(line, o => o.HttpsPort = Port(Int(), option)),
                 "--user" => AddUser(line, users, Value()),
+                "--record-reads" => Set(line, o => o.RecordReads = true),
                 "--no-basic" => Set(line, o => o.AllowBasic = false),
                 "--no-negotiate" => Set(line, o => o.AllowNegotiate = false),
                 "--require-encryption" => Set(line, o => o.AllowUnencrypted = false),

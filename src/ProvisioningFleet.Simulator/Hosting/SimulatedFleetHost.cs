@@ -70,7 +70,7 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         var app = builder.Build();
         var stopping = app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var listener = new WsManListener(fleet, options, new ListenerAuthentication(options),
-            new WsManDispatcher(new EnumerationContexts(options.TimeProvider)), stopping);
+            new WsManDispatcher(new EnumerationContexts(options.TimeProvider), options.RecordReads), stopping);
         app.Map("/wsman", context => listener.HandleAsync(context, null));
         app.Map("/wsman/{host}", context => listener.HandleAsync(context, context.Request.RouteValues["host"] as string));
         if (options.EnableInspection)

@@ -30,7 +30,13 @@ public sealed class SimulatorOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>How many invocations each device keeps in its log (oldest dropped first).</summary>
-    public int InvocationLogCapacity { get; set; } = 1000;
+    public int InvocationLogCapacity { get; set; } = 200;
+
+    /// <summary>
+    /// Also log registry reads (StdRegProv), not only the ConfigMgr client's methods. On for tests;
+    /// the command line turns it off so that a large fleet swept for hours keeps a small log.
+    /// </summary>
+    public bool RecordReads { get; set; } = true;
 
     /// <summary>Seed for the flaky-device fault draw; null = unseeded.</summary>
     public int? FaultSeed { get; set; }

@@ -7,7 +7,7 @@ using ProvisioningFleet.Simulator.Fleet;
 namespace ProvisioningFleet.Simulator.Protocol;
 
 /// <summary>Answers one parsed request for one device: Identify, Get, Enumerate, Pull, Release, Invoke.</summary>
-internal sealed class WsManDispatcher(EnumerationContexts enumerations)
+internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool recordReads)
 {
     private static readonly XNamespace S = WsManNames.Soap;
     private static readonly XNamespace W = WsManNames.WsMan;
@@ -203,7 +203,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations)
         return SoapWriter.Envelope(WsManNames.Enumeration + "/ReleaseResponse", request.MessageId, string.Empty);
     }
 
-    private static string Invoke(WsManRequest request, SimulatedDevice device, string method)
+    private string Invoke(WsManRequest request, SimulatedDevice device, string method)
     {
         var resource = Resource(request);
         if (resource.IsWildcard || method.Length == 0 || method.Contains('/'))
@@ -238,7 +238,10 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations)
         }
 
         var (ns, cls) = ConfigMgrClientCim.Resolve(device, resource.Namespace, resource.ClassName);
-        device.Record(new InvocationRecord(device.InvocationTime(), device.HostName, ns, cls, method, arguments));
+        if (recordReads || cls != "StdRegProv")
+        {
+            device.Record(new InvocationRecord(device.InvocationTime(), device.HostName, ns, cls, method, arguments));
+        }
         var output = ConfigMgrClientCim.Invoke(device, ns, cls, method, arguments);
 
         var body = new StringBuilder(512);

@@ -1,0 +1,3 @@
+using ProvisioningFleet.Bench.Simulator;
+
+return await SimulatorBenchmark.RunAsync(args);
