@@ -178,6 +178,26 @@ public class AuthenticationTests(SimulatorFleet fleet) : IClassFixture<Simulator
         Assert.Equal(2, dropper.Connections);
     }
 
+    [Fact]
+    public async Task A_sealed_reply_altered_on_the_way_fails_its_integrity_check()
+    {
+        await using var relay = new ConnectionDropper(fleet.Strict.HttpBaseAddress, chunk =>
+        {
+            // Flip one sealed byte just before the closing boundary of an encrypted reply.
+            var closing = chunk.Span.IndexOf("--Encrypted Boundary--"u8);
+            if (closing > 0)
+            {
+                chunk.Span[closing - 1] ^= 0x5A;
+            }
+        });
+        await using var client = new WsManClient(Options(relay.Rewrite(fleet.Strict.EndpointFor("pc-stuck")), WsManAuthentication.Ntlm));
+
+        var error = await Assert.ThrowsAsync<CimException>(() => ReadProvisioningModeAsync(client));
+
+        Assert.Equal(CimErrorCategory.Protocol, error.Category);
+        Assert.Contains("integrity", error.Message);
+    }
+
     private static WsManClientOptions Options(Uri endpoint, WsManAuthentication authentication) => new()
     {
         Endpoint = endpoint,

@@ -6,7 +6,8 @@ namespace ProvisioningFleet.WsMan.Tests.AgainstSimulator;
 
 /// <summary>
 /// A TCP relay in front of the simulator that can cut every open connection, as a NAT or load
-/// balancer dropping idle connections does. Counts the connections it was asked to open.
+/// balancer dropping idle connections does, and can alter what the server sends back, as an attacker
+/// on the path would. Counts the connections it was asked to open.
 /// </summary>
 internal sealed class ConnectionDropper : IAsyncDisposable
 {
@@ -15,10 +16,12 @@ internal sealed class ConnectionDropper : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, byte> _open = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
+    private readonly Action<Memory<byte>>? _alterReplies;
     private int _connections;
 
-    public ConnectionDropper(Uri target)
+    public ConnectionDropper(Uri target, Action<Memory<byte>>? alterReplies = null)
     {
+        _alterReplies = alterReplies;
         _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
         _listener.Start();
         _accepting = AcceptAsync();
@@ -55,12 +58,12 @@ internal sealed class ConnectionDropper : IAsyncDisposable
             await server.ConnectAsync(_target);
             _open[client] = 0;
             _open[server] = 0;
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, null);
+            _ = PumpAsync(server, client, _alterReplies);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, Action<Memory<byte>>? alter)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -73,6 +76,7 @@ internal sealed class ConnectionDropper : IAsyncDisposable
                     break;
                 }
 
+                alter?.Invoke(buffer.AsMemory(0, read));
                 await to.SendAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
