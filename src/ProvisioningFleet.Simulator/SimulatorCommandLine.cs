@@ -33,6 +33,7 @@ internal sealed record SimulatorCommandLine
           --export-csv PATH        write the device list in the service's CSV import format, then keep serving
           --export-json PATH       the same as a JSON array
           --export-auth SCHEME     authentication written into the export (default Basic)
+          --export-base-url URL    how the service reaches the simulator (e.g. http://simulator:5985; default the listen address)
           --credential NAME        credential name written into the export (default simulator)
         """;
 
@@ -43,6 +44,7 @@ internal sealed record SimulatorCommandLine
     public string? ExportCsv { get; init; }
     public string? ExportJson { get; init; }
     public string ExportAuthentication { get; init; } = "Basic";
+    public Uri? ExportBaseUrl { get; init; }
     public string Credential { get; init; } = "simulator";
     public bool Help { get; init; }
 
@@ -85,6 +87,11 @@ internal sealed record SimulatorCommandLine
                 "--export-json" => line with { ExportJson = Value() },
                 "--export-auth" => line with { ExportAuthentication = Value() is var a && a is "Basic" or "Ntlm" or "Negotiate" or "Kerberos" ? a : throw new FormatException("--export-auth is Basic, Ntlm, Negotiate or Kerberos.") },
                 "--credential" => line with { Credential = Value() },
+                "--export-base-url" => line with
+                {
+                    ExportBaseUrl = Uri.TryCreate(Value(), UriKind.Absolute, out var baseUrl) && (baseUrl.Scheme == Uri.UriSchemeHttp || baseUrl.Scheme == Uri.UriSchemeHttps)
+                        ? baseUrl : throw new FormatException("--export-base-url needs an absolute http(s) URL."),
+                },
                 _ => throw new FormatException($"Unknown option {option}. Try --help."),
             };
         }

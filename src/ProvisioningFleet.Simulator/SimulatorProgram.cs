@@ -60,7 +60,11 @@ public static class SimulatorProgram
         }
         generation.Stop();
 
-        var settings = new DeviceExportSettings(d => host.EndpointFor(d.HostName), "Http", line.ExportAuthentication, line.Credential);
+        Func<SimulatedDevice, Uri> endpoint = line.ExportBaseUrl is { } baseUrl
+            ? d => new Uri(baseUrl, "/wsman/" + Uri.EscapeDataString(d.HostName))
+            : d => host.EndpointFor(d.HostName);
+        var transport = line.ExportBaseUrl?.Scheme == Uri.UriSchemeHttps ? "Https" : "Http";
+        var settings = new DeviceExportSettings(endpoint, transport, line.ExportAuthentication, line.Credential);
         if (line.ExportCsv is { } csv)
         {
             await using var writer = new StreamWriter(csv);

@@ -47,7 +47,13 @@ public sealed record DeviceDocument(
     bool InProvisioningMode,
     bool TaskSequenceRunning)
 {
-    public static DeviceDocument From(SimulatedDevice device) => new(
+    public static DeviceDocument From(SimulatedDevice device)
+    {
+        device.CatchUp();
+        return Snapshot(device);
+    }
+
+    private static DeviceDocument Snapshot(SimulatedDevice device) => new(
         device.HostName,
         device.ClientInstalled,
         device.ProvisioningMode,
