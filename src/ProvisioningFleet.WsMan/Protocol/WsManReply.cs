@@ -286,7 +286,7 @@ internal static class WsManReply
         r.Read();
         string? text = null;
         StringBuilder? longText = null;
-        Dictionary<string, CimValue>? embedded = null;
+        Dictionary<string, List<CimValue>>? embedded = null;
         string? datetime = null;
         while (r.Depth > depth)
         {
@@ -308,9 +308,14 @@ internal static class WsManReply
                     datetime = r.ReadElementContentAsString().Trim();
                     break;
                 case XmlNodeType.Element:
-                    var embeddedValue = ReadEmbedded(r);
-                    embedded ??= new Dictionary<string, CimValue>(StringComparer.OrdinalIgnoreCase);
-                    embedded[embeddedValue.Name] = embeddedValue.Value;
+                    var name = r.LocalName;
+                    embedded ??= new Dictionary<string, List<CimValue>>(StringComparer.OrdinalIgnoreCase);
+                    if (!embedded.TryGetValue(name, out var values))
+                    {
+                        embedded[name] = values = new List<CimValue>(1);
+                    }
+
+                    values.Add(ReadValue(r));
                     break;
                 default:
                     r.Read();
@@ -327,16 +332,11 @@ internal static class WsManReply
         if (embedded is not null)
         {
             var embeddedClass = typeName is null ? elementName : StripTypeSuffix(typeName);
-            return CimValue.Embedded(new CimInstance(embeddedClass, embedded));
+            return CimValue.Embedded(new CimInstance(embeddedClass, embedded.ToDictionary(
+                p => p.Key, p => p.Value.Count == 1 ? p.Value[0] : CimValue.Array(p.Value), StringComparer.OrdinalIgnoreCase)));
         }
 
         return CimValue.Scalar(longText?.ToString() ?? text ?? string.Empty);
-    }
-
-    private static (string Name, CimValue Value) ReadEmbedded(XmlReader r)
-    {
-        var name = r.LocalName;
-        return (name, ReadValue(r));
     }
 
     private static string StripTypeSuffix(string typeName)

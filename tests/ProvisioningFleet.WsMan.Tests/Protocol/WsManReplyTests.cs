@@ -76,6 +76,24 @@ public class WsManReplyTests
     }
 
     [Fact]
+    public void Embedded_instances_keep_their_type_and_repeated_properties()
+    {
+        var reply = Envelope("""
+            <p:GetOwner_OUTPUT xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Process" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+              <p:Account xsi:type="p:Win32_Account_Type"><p:Name>svc</p:Name><p:Group>a</p:Group><p:Group>b</p:Group></p:Account>
+              <p:ReturnValue>0</p:ReturnValue>
+            </p:GetOwner_OUTPUT>
+            """);
+
+        var account = WsManReply.ReadInvoke(reply, "GetOwner")["Account"];
+
+        Assert.Equal(CimValueKind.Instance, account.Kind);
+        Assert.Equal("Win32_Account", account.Instance!.ClassName);
+        Assert.Equal("svc", account.Instance["Name"].AsString());
+        Assert.Equal(["a", "b"], account.Instance["Group"].Items.Select(v => v.AsString()));
+    }
+
+    [Fact]
     public void Invoke_output_with_nil_ReturnValue_reads_as_nil()
     {
         var reply = Envelope("""
