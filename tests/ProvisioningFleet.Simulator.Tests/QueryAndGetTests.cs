@@ -177,4 +177,19 @@ public sealed class QueryAndGetTests(SimulatorFixture fixture) : IClassFixture<S
         Assert.Equal("2147749902", inner.Attribute("Code")!.Value);
         Assert.Empty(fixture.Host.Fleet.Invocations("q-noclient.corp.example"));
     }
+
+    [Fact]
+    public async Task An_unknown_property_is_refused_even_when_the_class_has_no_instances()
+    {
+        var (_, client) = Add("q-empty.corp.example");
+
+        var (status, reply) = await client.SendAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/ccm/SoftMgmtAgent/*",
+            "SELECT * FROM CCM_TSExecutionRequest WHERE Colour = 'blue'"));
+        var empty = await client.OkAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/ccm/SoftMgmtAgent/*",
+            "SELECT * FROM CCM_TSExecutionRequest WHERE State = 'Running'"));
+
+        Assert.Equal(500, status);
+        Assert.Contains("Code=\"2147749911\"", reply!.ToString());
+        Assert.Empty(Items(empty));
+    }
 }

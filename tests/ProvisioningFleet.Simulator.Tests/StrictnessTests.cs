@@ -166,4 +166,21 @@ public sealed class StrictnessTests(SimulatorFixture fixture) : IClassFixture<Si
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("<wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor>", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task The_unauthenticated_Identify_header_does_not_open_other_operations()
+    {
+        Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, fixture.Host.EndpointFor("strict.corp.example"))
+        {
+            Content = new StringContent(SimulatorClient.InvokeEnvelope("root/ccm", "SMS_Client", "SetClientProvisioningMode", "<p:bEnable>false</p:bEnable>"),
+                Encoding.UTF8, "application/soap+xml"),
+        };
+        request.Headers.Add("WSMANIDENTIFY", "unauthenticated");
+
+        using var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.DoesNotContain(fixture.Host.Fleet.Invocations("strict.corp.example"), r => r.Method == "SetClientProvisioningMode");
+    }
 }

@@ -29,6 +29,20 @@ internal static class ConfigMgrClientCim
         ["SMS_Client"] = ["SetClientProvisioningMode", "TriggerSchedule"],
     };
 
+    private static readonly Lazy<Dictionary<string, string[]>> Schema = new(() =>
+    {
+        // Every class's property list, taken from one fully populated device so that the list and the
+        // instances cannot drift apart; a class without instances still knows its properties.
+        var prototype = new SimulatedDevice("schema.prototype") { TaskSequences = [SimulatedTaskSequence.RunningUpgrade()] };
+        return new[] { ("root/cimv2", "Win32_Process"), ("root/cimv2", "Win32_OperatingSystem"), ("root/cimv2", "Win32_UTCTime"),
+                ("root/ccm", "CCM_Client"), ("root/ccm/SoftMgmtAgent", "CCM_TSExecutionRequest") }
+            .ToDictionary(c => c.Item2, c => Instances(prototype, c.Item1, c.Item2)[0].Properties.Select(p => p.Key).ToArray(), StringComparer.OrdinalIgnoreCase);
+    });
+
+    /// <summary>The properties of a class that has instances; empty for method-only classes.</summary>
+    public static IReadOnlyList<string> PropertiesOf(string className) =>
+        Schema.Value.TryGetValue(className, out var properties) ? properties : [];
+
     public static string NormalizeNamespace(string @namespace) => @namespace.Replace('\\', '/').Trim('/');
 
     /// <summary>Checks that the namespace and class exist on this device; returns the canonical class name.</summary>

@@ -140,13 +140,11 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             throw WsManFaults.Wmi(WsManFaults.WbemInvalidQuery, "The class in the query is not the class of the resource URI.");
         }
         var instances = ConfigMgrClientCim.Instances(device, resource.Namespace, query.ClassName);
-        if (instances.Count > 0)
+        var schema = ConfigMgrClientCim.PropertiesOf(query.ClassName);
+        var unknown = query.Referenced.FirstOrDefault(p => !schema.Contains(p, StringComparer.OrdinalIgnoreCase));
+        if (unknown is not null)
         {
-            var unknown = query.Referenced.FirstOrDefault(p => !instances[0].TryGet(p, out _));
-            if (unknown is not null)
-            {
-                throw WsManFaults.Wmi(WsManFaults.WbemInvalidQuery, $"Invalid query: {query.ClassName} has no property {unknown}.");
-            }
+            throw WsManFaults.Wmi(WsManFaults.WbemInvalidQuery, $"Invalid query: {query.ClassName} has no property {unknown}.");
         }
         var matching = instances.Where(query.Matches);
         return query.Properties is { } selected ? matching.Select(i => i.Select(selected)) : matching;

@@ -117,7 +117,13 @@ internal sealed class WsManListener(
                 return;
         }
 
-        var (status, reply) = Answer(device, message);
+        var (status, reply) = Answer(device, message, authenticated: caller is not null);
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            // WSMANIDENTIFY: unauthenticated covers Identify only; anything else needs credentials.
+            authentication.Authenticate(context, refuseEveryone: true);
+            return;
+        }
         var replyBytes = Encoding.UTF8.GetBytes(reply);
         context.Response.StatusCode = status;
         if (encrypted)
@@ -133,12 +139,16 @@ internal sealed class WsManListener(
         await context.Response.Body.WriteAsync(replyBytes, aborted);
     }
 
-    private (int Status, string Reply) Answer(SimulatedDevice device, byte[] message)
+    private (int Status, string Reply) Answer(SimulatedDevice device, byte[] message, bool authenticated)
     {
         WsManRequest? request = null;
         try
         {
             request = WsManRequest.Parse(message);
+            if (!authenticated && !request.IsIdentify)
+            {
+                return (StatusCodes.Status401Unauthorized, string.Empty);
+            }
             if (!request.IsIdentify && device.FaultRate > 0 && NextFault() < device.FaultRate)
             {
                 throw WsManFaults.Wmi(WsManFaults.WbemFailed, "Generic failure", sender: false);
