@@ -20,7 +20,7 @@ internal sealed record SimulatorCommandLine
           --flaky P                share answering a third of requests with WMI faults (default 0.2%)
           --seed N                 generator seed (default 1)
           --domain NAME            DNS suffix of generated hosts (default corp.example)
-          --scenario FILE          JSON scenario (mix + extraDevices); options given after it override its mix
+          --scenario FILE          JSON scenario (mix + extraDevices); used instead of the mix options above
           --latency-ms N           delay before every answer, all devices (default 0)
           --listen ADDRESS         listen address (default 127.0.0.1)
           --http-port N            HTTP port (default 5985; 0 = any free port)

@@ -10,7 +10,7 @@ public sealed class SimulatedFleet(TimeProvider? time = null, int invocationLogC
     /// <summary>The real clock; each device adds its own skew.</summary>
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
-    public IReadOnlyCollection<SimulatedDevice> Devices => (IReadOnlyCollection<SimulatedDevice>)_devices.Values;
+    public IReadOnlyCollection<SimulatedDevice> Devices => [.. _devices.Values];
 
     public int Count => _devices.Count;
 
