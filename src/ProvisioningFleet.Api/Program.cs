@@ -1,6 +1,7 @@
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Demo;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
@@ -14,6 +15,7 @@ builder.AddFleetAuthentication();
 builder.AddFleetCredentials();
 builder.AddFleetInventory();
 builder.AddProvisioningEngine();
+builder.AddDemoFleet();
 
 var app = builder.Build();
 app.UseFleetHosting();

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Hosting;
+
+namespace ProvisioningFleet.Api.Demo;
+
+public static class DemoFleetExtensions
+{
+    public const string SizeSetting = "Fleet:Demo:Devices";
+
+    /// <summary>
+    /// In demo mode only: a simulated fleet in this process, registered in the inventory with a
+    /// credential of its own, an Admin key for the newcomer, and a first sweep right away.
+    /// </summary>
+    public static IHostApplicationBuilder AddDemoFleet(this IHostApplicationBuilder builder)
+    {
+        if (!builder.Configuration.IsDemo())
+        {
+            return builder;
+        }
+
+        var folder = builder.DataFolder();
+        Directory.CreateDirectory(folder);
+        var keyFile = Path.Combine(folder, "admin-key.txt");
+        var settings = new Dictionary<string, string?>
+        {
+            // The simulator speaks Basic over plain HTTP on loopback, which production refuses.
+            ["Fleet:WinRm:AllowUnencrypted"] = "true",
+        };
+        if (string.IsNullOrEmpty(builder.Configuration[FleetSchemes.BootstrapAdminKeySetting]))
+        {
+            settings[FleetSchemes.BootstrapAdminKeySetting] = ReadOrCreateKey(keyFile);
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddSingleton(new DemoFleetOptions(
+            builder.Configuration.GetValue(SizeSetting, 1000),
+            File.Exists(keyFile) ? keyFile : null));
+        builder.Services.AddHostedService<DemoFleet>();
+        return builder;
+    }
+
+    /// <summary>The key stays in the data folder (mode 600) rather than in the log, and survives restarts.</summary>
+    private static string ReadOrCreateKey(string path)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: >= 16 } existing)
+        {
+            return existing;
+        }
+
+        var key = "demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        File.WriteAllText(path, key + Environment.NewLine);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return key;
+    }
+}
+
+internal sealed record DemoFleetOptions(int Devices, string? AdminKeyFile);
