@@ -5,6 +5,8 @@ using ProvisioningFleet.Api.Demo;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Observability;
+using ProvisioningFleet.Api.Operators;
 using ProvisioningFleet.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(DemoMode.HostArguments(args));
@@ -15,6 +17,7 @@ builder.AddFleetAuthentication();
 builder.AddFleetCredentials();
 builder.AddFleetInventory();
 builder.AddProvisioningEngine();
+builder.AddFleetObservability();
 builder.AddDemoFleet();
 
 var app = builder.Build();
@@ -28,6 +31,8 @@ app.MapAuditApi();
 app.MapCredentialApi();
 app.MapDeviceApi();
 app.MapProvisioningEngineApi();
+app.MapFleetMetrics();
+app.MapOperatorsUi();
 
 app.Run();
 

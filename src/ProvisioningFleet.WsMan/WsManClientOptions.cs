@@ -29,6 +29,9 @@ public sealed record WsManClientOptions
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an unused kept-alive connection stays open (an NTLM session re-authenticates after).</summary>
+    public TimeSpan ConnectionIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Sent as <c>wsman:MaxEnvelopeSize</c> (Windows' default is 512000 bytes).</summary>
     public int MaxEnvelopeSize { get; init; } = 512_000;
 

@@ -186,7 +186,7 @@ internal abstract class WsManTransport : IAsyncDisposable
         {
             MaxConnectionsPerServer = maxConnections,
             ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = options.ConnectionIdleTimeout,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             AllowAutoRedirect = false,
             UseCookies = false,

@@ -23,7 +23,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
         _settings = settings;
         _tls = TlsFrom(settings);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WsManClient>();
-        _pool = new WsManSessionPool(options => new WsManClient(options, logger), timeProvider, settings.IdleSessionTimeout);
+        _pool = new WsManSessionPool(options => new WsManClient(options, logger), timeProvider, settings.IdleSessionTimeout, settings.MaxPooledSessions);
     }
 
     /// <summary>Pooled clients, for tests and metrics.</summary>
@@ -55,6 +55,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
         AllowUnencrypted = _settings.AllowUnencrypted,
         OperationTimeout = _settings.OperationTimeout,
         ConnectTimeout = _settings.ConnectTimeout,
+        ConnectionIdleTimeout = _settings.IdleSessionTimeout,
         MaxReplyBytes = _settings.MaxReplyBytes,
         Tls = _tls,
     };

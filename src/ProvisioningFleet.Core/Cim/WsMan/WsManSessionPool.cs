@@ -8,9 +8,11 @@ namespace ProvisioningFleet.Core.Cim.WsMan;
 /// <summary>
 /// One authenticated <see cref="WsManClient"/> per endpoint, authentication and credential, so an
 /// NTLM session (and its connection) is reused across probes of the same device. Entries idle longer
-/// than the settings allow, and no longer leased, are closed.
+/// than the settings allow, and no longer leased, are closed; past the size cap the least recently
+/// used idle entries close at once.
 /// </summary>
-internal sealed class WsManSessionPool(Func<WsManClientOptions, WsManClient> create, TimeProvider time, TimeSpan idleTimeout) : IAsyncDisposable
+internal sealed class WsManSessionPool(
+    Func<WsManClientOptions, WsManClient> create, TimeProvider time, TimeSpan idleTimeout, int maxEntries) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<PoolKey, Entry> _entries = new();
     private long _lastTrimTicks;
@@ -38,6 +40,11 @@ internal sealed class WsManSessionPool(Func<WsManClientOptions, WsManClient> cre
                     throw;
                 }
 
+                if (_entries.Count > maxEntries)
+                {
+                    TrimToSize();
+                }
+
                 return new Lease(entry, time);
             }
 
@@ -58,6 +65,24 @@ internal sealed class WsManSessionPool(Func<WsManClientOptions, WsManClient> cre
         foreach (var (key, entry) in _entries)
         {
             if (entry.TryRetire(now - idleTimeout) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
+            {
+                _ = entry.Client.DisposeAsync().AsTask();
+            }
+        }
+    }
+
+    /// <summary>Closes idle entries, least recently used first, until the pool is back under its cap; leased entries stay.</summary>
+    private void TrimToSize()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (key, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
+        {
+            if (_entries.Count <= maxEntries)
+            {
+                return;
+            }
+
+            if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
             {
                 _ = entry.Client.DisposeAsync().AsTask();
             }
@@ -102,6 +127,17 @@ internal sealed class WsManSessionPool(Func<WsManClientOptions, WsManClient> cre
         public WsManClient Client => _client.Value;
 
         public bool IsCreated => _client.IsValueCreated;
+
+        public DateTimeOffset LastUsed
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _lastUsed;
+                }
+            }
+        }
 
         public bool TryAcquire(DateTimeOffset now)
         {

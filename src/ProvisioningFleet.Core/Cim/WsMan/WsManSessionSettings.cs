@@ -29,5 +29,11 @@ public sealed class WsManSessionSettings
     public bool SkipCertificateValidation { get; set; }
 
     /// <summary>How long an unused pooled session (and its authenticated connection) is kept.</summary>
-    public TimeSpan IdleSessionTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan IdleSessionTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The most sessions kept open at once. A sweep touches every device once, so without a cap a large
+    /// fleet would hold a connection per device; past it, the least recently used idle sessions close.
+    /// </summary>
+    public int MaxPooledSessions { get; set; } = 512;
 }

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Time.Testing;
+using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Core.Cim.WsMan;
+
+namespace ProvisioningFleet.WsMan.Tests.CimSessions;
+
+/// <summary>The pool's bounds: sessions are never held for every device of a sweep. Nothing here contacts a device.</summary>
+public class WsManSessionPoolTests
+{
+    private static CimTarget Target(string host) => new(host, CimTarget.DefaultEndpoint(host, CimTransport.Http), CimTransport.Http,
+        CimAuthentication.Ntlm, new CimCredential("svc", "pw", "LAB"));
+
+    [Fact]
+    public async Task Past_the_cap_the_least_recently_used_idle_sessions_close()
+    {
+        var time = new FakeTimeProvider();
+        await using var factory = new WsManCimSessionFactory(new WsManSessionSettings { MaxPooledSessions = 2 }, time);
+
+        foreach (var host in new[] { "pc-a", "pc-b", "pc-c" })
+        {
+            await using var session = factory.Open(Target(host));
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(2, factory.PooledSessions);
+    }
+
+    [Fact]
+    public async Task Leased_sessions_are_never_closed_under_a_caller()
+    {
+        var time = new FakeTimeProvider();
+        await using var factory = new WsManCimSessionFactory(new WsManSessionSettings { MaxPooledSessions = 1 }, time);
+
+        await using var a = factory.Open(Target("pc-a"));
+        await using var b = factory.Open(Target("pc-b"));
+        await using var c = factory.Open(Target("pc-c"));
+
+        Assert.Equal(3, factory.PooledSessions);
+    }
+
+    [Fact]
+    public async Task Idle_sessions_close_after_the_idle_timeout()
+    {
+        var time = new FakeTimeProvider();
+        await using var factory = new WsManCimSessionFactory(new WsManSessionSettings { IdleSessionTimeout = TimeSpan.FromMinutes(2) }, time);
+        await using (factory.Open(Target("pc-a")))
+        await using (factory.Open(Target("pc-b")))
+        {
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await using (factory.Open(Target("pc-c")))
+        {
+            Assert.Equal(3, factory.PooledSessions);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1.5));
+        await using (factory.Open(Target("pc-d")))
+        {
+            Assert.Equal(2, factory.PooledSessions);
+        }
+    }
+}
