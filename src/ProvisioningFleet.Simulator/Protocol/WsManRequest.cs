@@ -26,6 +26,7 @@ internal sealed class WsManRequest
         DtdProcessing = DtdProcessing.Prohibit,
         XmlResolver = null,
         IgnoreComments = true,
+        IgnoreWhitespace = true,
     };
 
     private WsManRequest(XElement header, XElement? bodyElement)
