@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
@@ -51,8 +52,9 @@ internal sealed class DemoFleet(
             await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), password, stoppingToken);
             var rows = devices.Select(d => new DeviceInput(
                 d.HostName, _simulator.EndpointFor(d.HostName).ToString(), "Http", "Basic", CredentialName, d.Tags.ToArray(), true, false)).ToList();
-            var (result, errors) = await scope.ServiceProvider.GetRequiredService<DeviceImporter>()
-                .ImportAsync(rows, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, Actor)], Actor)), stoppingToken);
+            var errors = new QueryErrors();
+            var result = await scope.ServiceProvider.GetRequiredService<DeviceImporter>()
+                .ImportAsync(rows, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, Actor)], Actor)), errors, stoppingToken);
             if (result is null)
             {
                 logger.LogError("Demo fleet not imported: {Errors}", string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));

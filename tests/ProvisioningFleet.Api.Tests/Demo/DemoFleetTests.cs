@@ -1,0 +1,73 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ProvisioningFleet.Api.Demo;
+using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Testing;
+
+namespace ProvisioningFleet.Api.Tests.Demo;
+
+/// <summary>
+/// Demo mode on the test database (a connection string given, so no private cluster): the simulated
+/// fleet lands in the inventory and its first sweep finds and fixes the stuck clients on its own.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DemoFleetTests(PostgresFixture postgres) : FleetApiTest(postgres)
+{
+    private const int Devices = 300;
+    private readonly string _dataFolder = Directory.CreateTempSubdirectory("fleet-demo-").FullName;
+
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings[DemoMode.Setting] = "true";
+        settings[DemoFleetExtensions.SizeSetting] = Devices.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Fleet:Demo:DataPath"] = _dataFolder;
+        settings["Fleet:Engine:ShardSize"] = "50";
+        settings["Fleet:Engine:JobPollInterval"] = "00:00:00.250";
+    }
+
+    public override Task DisposeAsync()
+    {
+        Directory.Delete(_dataFolder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_demo_fleet_is_registered_and_its_first_sweep_fixes_the_overdue_clients()
+    {
+        using var client = Api.CreateAdminClient();
+
+        var sweep = await PollAsync(async () =>
+        {
+            var list = await client.GetFromJsonAsync<JsonElement>("/api/v1/sweeps");
+            return list.GetProperty("items").EnumerateArray().FirstOrDefault(s => s.GetProperty("status").GetString() == "Completed") is { ValueKind: JsonValueKind.Object } done
+                ? done
+                : (JsonElement?)null;
+        });
+
+        var devices = await client.GetFromJsonAsync<JsonElement>("/api/v1/devices?pageSize=1");
+        Assert.Equal(Devices, devices.GetProperty("total").GetInt32());
+        Assert.Equal(Devices, sweep.GetProperty("probed").GetInt32());
+        var overdue = sweep.GetProperty("byState").GetProperty("Overdue").GetInt32();
+        Assert.True(overdue > 0, "the demo mix has stuck clients");
+        Assert.True(sweep.GetProperty("byState").GetProperty("Healthy").GetInt32() > Devices / 2);
+        Assert.Equal(overdue, sweep.GetProperty("remediated").GetInt32());
+        Assert.Equal(0, sweep.GetProperty("remediationsFailed").GetInt32());
+
+        var credentials = await client.GetStringAsync("/api/v1/credentials");
+        Assert.Contains("demo-simulator", credentials);
+    }
+
+    private static async Task<JsonElement> PollAsync(Func<Task<JsonElement?>> probe)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(250, timeout.Token);
+        }
+    }
+}
