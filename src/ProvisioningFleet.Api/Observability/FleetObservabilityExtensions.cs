@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
+using ProvisioningFleet.Api.Access;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -55,7 +56,7 @@ public static class FleetObservabilityExtensions
     }
 
     /// <summary>
-    /// <c>/metrics</c> in Prometheus text format: anonymous, or for any API key or signed-in person when
+    /// <c>/metrics</c> in Prometheus text format: anonymous, or for any API key (Reader and up) or signed-in person when
     /// <c>Fleet:Metrics:RequireApiKey</c> is true.
     /// </summary>
     public static IEndpointRouteBuilder MapFleetMetrics(this IEndpointRouteBuilder endpoints)
@@ -65,7 +66,11 @@ public static class FleetObservabilityExtensions
         var scrape = endpoints.MapPrometheusScrapingEndpoint("/metrics");
         if (requireKey)
         {
-            scrape.RequireAuthorization();
+            scrape.RequireAuthorization(FleetPolicies.Reader);
+        }
+        else
+        {
+            scrape.AllowAnonymous();
         }
         return endpoints;
     }

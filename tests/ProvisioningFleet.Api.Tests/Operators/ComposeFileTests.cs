@@ -64,6 +64,23 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public void The_service_reads_the_key_ring_certificate_the_keyring_step_writes_with_the_same_password()
+    {
+        var api = Service("api");
+        var keyring = Service("keyring");
+        Assert.Equal("service_completed_successfully", api.Text("depends_on", "keyring", "condition"));
+        var certificate = api.Text("environment", "Fleet__DataProtection__CertificatePath");
+        var keyringVolume = keyring.List("volumes").Cast<string>().Single().Split(':');
+        var apiMount = api.List("volumes").Cast<string>().Select(v => v.Split(':')).Single(v => v[0] == keyringVolume[0]);
+        Assert.StartsWith(apiMount[1] + "/", certificate);
+        var script = keyring.List("command").Cast<string>().Single();
+        Assert.Contains($"-out {keyringVolume[1]}/{Path.GetFileName(certificate)}", script);
+        Assert.Equal(keyring.Text("environment", "KEYRING_PASSWORD"), api.Text("environment", "Fleet__DataProtection__CertificatePassword"));
+        // Readable by the image's non-root user only.
+        Assert.Contains("chown 1654:1654", script);
+    }
+
+    [Fact]
     public void The_seed_calls_endpoints_of_the_contract_with_the_admin_key()
     {
         var script = Service("seed").List("command").Cast<string>().Single();

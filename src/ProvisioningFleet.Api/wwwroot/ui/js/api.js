@@ -59,3 +59,15 @@ export function query(params) {
   const text = search.toString();
   return text ? `?${text}` : '';
 }
+
+/** Ends the cookie session (a write like any other, so it carries the token) and returns to sign-in. */
+export async function signOut() {
+  const s = await currentSession();
+  await fetch('/signout', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { [s.antiforgeryHeader]: s.antiforgeryToken ?? '' },
+    redirect: 'manual',
+  });
+  location.assign('/signin');
+}

@@ -1,4 +1,4 @@
-import { ApiError, canOperate, currentSession, get, post, query } from './api.js';
+import { ApiError, canOperate, currentSession, get, post, query, signOut } from './api.js';
 import { el, errorText, fillTable, outcomeBadge, report, stateBadge, time } from './view.js';
 
 const id = new URLSearchParams(location.search).get('id');
@@ -35,11 +35,11 @@ function showDevice(device) {
 }
 
 function showHistory(entries) {
-  const rows = entries.map((entry) => el('tr', {},
-    el('td', {}, time(entry.changedAt ?? entry.at ?? entry.recordedAt)),
-    el('td', {}, entry.previousState ?? entry.fromState ? stateBadge(entry.previousState ?? entry.fromState) : '—'),
-    el('td', {}, stateBadge(entry.state ?? entry.toState)),
-    el('td', {}, errorText(entry.error) || (entry.sweepId ? `sweep ${entry.sweepId}` : ''))));
+  const rows = entries.map((entry) => el('tr', { 'data-state': entry.toState },
+    el('td', {}, time(entry.at)),
+    el('td', {}, stateBadge(entry.fromState)),
+    el('td', {}, stateBadge(entry.toState)),
+    el('td', {}, errorText(entry.error) || (entry.sweepId ? `sweep ${entry.sweepId}` : 'manual probe'))));
   fillTable(document.getElementById('history'), rows, 'No state change recorded');
 }
 
@@ -58,11 +58,11 @@ function showRemediations(page) {
 async function refresh() {
   const [device, history, remediations] = await Promise.all([
     get(`/api/v1/devices/${encodeURIComponent(id)}`),
-    get(`/api/v1/devices/${encodeURIComponent(id)}/history`),
+    get(`/api/v1/devices/${encodeURIComponent(id)}/history${query({ pageSize: 100 })}`),
     get(`/api/v1/remediations${query({ deviceId: id, pageSize: 50 })}`),
   ]);
   showDevice(device);
-  showHistory(Array.isArray(history) ? history : history.items);
+  showHistory(history.items);
   showRemediations(remediations);
 }
 
@@ -86,6 +86,7 @@ async function start() {
   try {
     const session = await currentSession();
     document.getElementById('who').textContent = `${session.name} (${session.role})`;
+    document.getElementById('sign-out').addEventListener('click', signOut);
     const operator = canOperate(session);
     for (const node of document.querySelectorAll('.operator-only')) node.hidden = !operator;
     const probe = document.getElementById('probe');

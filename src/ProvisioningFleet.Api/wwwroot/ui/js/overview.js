@@ -1,4 +1,4 @@
-import { ApiError, canOperate, currentSession, get, post, query } from './api.js';
+import { ApiError, canOperate, currentSession, get, post, query, signOut } from './api.js';
 import { drawStatesOverTime, legend } from './chart.js';
 import { STATES, deviceLink, el, errorText, fillTable, outcomeBadge, report, stateBadge, time } from './view.js';
 
@@ -8,7 +8,7 @@ let operator = false;
 function sweepLine(sweep) {
   if (!sweep) return 'never';
   const progress = sweep.status === 'Running' ? ` ${sweep.probed}/${sweep.total}` : '';
-  return `${sweep.status}${progress}${sweep.dryRun ? ' (dry run)' : ''} · ${new Date(sweep.startedAt ?? sweep.queuedAt ?? Date.now()).toLocaleString()}`;
+  return `${sweep.status}${progress}${sweep.dryRun ? ' (dry run)' : ''} · ${new Date(sweep.startedAt ?? sweep.requestedAt).toLocaleString()}`;
 }
 
 function showSummary(summary) {
@@ -72,8 +72,8 @@ function showOverdue(page) {
 
 function showSweeps(page) {
   const rows = page.items.slice(0, 10).map((sweep) => el('tr', { 'data-sweep': sweep.id, 'data-status': sweep.status },
-    el('td', {}, time(sweep.startedAt)),
-    el('td', {}, sweep.trigger, sweep.dryRun ? ' (dry run)' : ''),
+    el('td', {}, time(sweep.startedAt ?? sweep.requestedAt)),
+    el('td', {}, sweep.trigger, sweep.tag ? ` · ${sweep.tag}` : '', sweep.dryRun ? ' (dry run)' : ''),
     el('td', {}, el('span', { class: `badge sweep-${sweep.status}` }, sweep.status)),
     el('td', { class: 'num' }, `${sweep.probed} / ${sweep.total}`),
     el('td', { class: 'num' }, sweep.remediated),
@@ -127,6 +127,7 @@ async function start() {
     const session = await currentSession();
     operator = canOperate(session);
     document.getElementById('who').textContent = `${session.name} (${session.role})`;
+    document.getElementById('sign-out').addEventListener('click', signOut);
     for (const node of document.querySelectorAll('.operator-only')) node.hidden = !operator;
     document.getElementById('sweep-form').addEventListener('submit', startSweep);
     await refresh();

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using ProvisioningFleet.Data.Access;
+using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Simulator.Fleet;
+using ProvisioningFleet.Simulator.Hosting;
+using ProvisioningFleet.Testing;
+
+namespace ProvisioningFleet.Api.Tests.Operators;
+
+/// <summary>/metrics in Prometheus text format, read the way Prometheus reads it: anonymously, over HTTP.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
+{
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings["Fleet:Metrics:DeviceCountInterval"] = "00:00:00.200";
+        settings["Fleet:WinRm:AllowUnencrypted"] = "true";
+        settings["Fleet:Engine:RunJobs"] = "false";
+    }
+
+    [Fact]
+    public async Task Devices_by_state_are_a_gauge_that_follows_the_database_with_every_state_named()
+    {
+        await using (var db = Api.CreateDbContext())
+        {
+            db.Devices.AddRange(
+                StoredDevice("gauge-overdue-1", DeviceState.Overdue),
+                StoredDevice("gauge-overdue-2", DeviceState.Overdue),
+                StoredDevice("gauge-healthy-1", DeviceState.Healthy));
+            await db.SaveChangesAsync();
+        }
+
+        using var anonymous = Api.CreateAnonymousClient();
+        var text = await ScrapeUntilAsync(anonymous, t => Sample(t, "fleet_devices", "state", "Overdue") >= 2);
+        Assert.Equal(2, Sample(text, "fleet_devices", "state", "Overdue"));
+        Assert.True(Sample(text, "fleet_devices", "state", "Healthy") >= 1);
+        foreach (var state in Enum.GetNames<DeviceState>())
+        {
+            Assert.NotNull(Sample(text, "fleet_devices", "state", state));
+        }
+        Assert.Contains("# TYPE fleet_devices gauge", text);
+    }
+
+    [Fact]
+    public async Task Probes_remediations_and_winrm_errors_are_counted_as_the_engine_reports_them()
+    {
+        await using var fleet = await SimulatedFleetHost.StartAsync(new SimulatorOptions { Users = [new SimulatedUser("sim", "sim-password")] });
+        fleet.Fleet.Add(new SimulatedDevice("metrics-healthy.lab.test"));
+        fleet.Fleet.Add(new SimulatedDevice("metrics-overdue.lab.test")).EnterProvisioningMode(ago: TimeSpan.FromDays(5));
+        fleet.Fleet.Add(new SimulatedDevice("metrics-refusing.lab.test") { Behavior = DeviceBehavior.RefuseConnections });
+
+        using var admin = Api.CreateAdminClient();
+        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "metrics-sim", userName = "sim", password = "sim-password" })).EnsureSuccessStatusCode();
+        var ids = new Dictionary<string, long>();
+        foreach (var device in fleet.Fleet.Devices)
+        {
+            var created = await admin.PostAsJsonAsync("/api/v1/devices", new
+            {
+                hostName = device.HostName,
+                endpoint = fleet.EndpointFor(device.HostName).ToString(),
+                authentication = "Basic",
+                credential = "metrics-sim",
+            });
+            created.EnsureSuccessStatusCode();
+            ids[device.HostName] = (await created.Content.ReadFromJsonAsync<IdOnly>(Json.Options))!.Id;
+        }
+
+        using var operatorClient = await Api.CreateClientAsync(ApiKeyRole.Operator);
+        foreach (var id in ids.Values)
+        {
+            (await operatorClient.PostAsync($"/api/v1/devices/{id}/probe", null)).EnsureSuccessStatusCode();
+        }
+        var remediation = await operatorClient.PostAsJsonAsync($"/api/v1/devices/{ids["metrics-overdue.lab.test"]}/remediate", new { justification = "metrics test" });
+        remediation.EnsureSuccessStatusCode();
+
+        using var anonymous = Api.CreateAnonymousClient();
+        var text = await ScrapeUntilAsync(anonymous, t => Sample(t, "fleet_remediations_total", "outcome", "Remediated") >= 1);
+        Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Healthy") >= 1);
+        Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Overdue") >= 1);
+        Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Unreachable") >= 1);
+        Assert.Contains("# TYPE fleet_probe_duration_seconds histogram", text);
+        Assert.Matches(@"fleet_probe_duration_seconds_bucket\{[^}]*le=""0\.5""", text);
+        Assert.True(Sample(text, "fleet_winrm_errors_total", "category", "Network") >= 1);
+    }
+
+    [Fact]
+    public async Task The_scrape_is_prometheus_text_and_needs_no_key_by_default()
+    {
+        using var anonymous = Api.CreateAnonymousClient();
+        var response = await anonymous.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("# TYPE fleet_devices gauge", await response.Content.ReadAsStringAsync());
+        // The runtime's and ASP.NET Core's own metrics come along; the first scrape's request shows in a
+        // later one (the exporter answers from a short cache, so "later" may take a few hundred ms).
+        var second = await ScrapeUntilAsync(anonymous, t => ScrapeRequests().IsMatch(t));
+        Assert.Matches(ScrapeRequests(), second);
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter", second);
+    }
+
+    internal static async Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> ready)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var text = await client.GetStringAsync("/metrics");
+            if (ready(text) || DateTime.UtcNow > deadline)
+            {
+                return text;
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The value of the sample <paramref name="metric"/> whose label <paramref name="label"/> is <paramref name="value"/>; null when absent.</summary>
+    internal static double? Sample(string text, string metric, string label, string value)
+    {
+        foreach (Match line in SampleLine().Matches(text))
+        {
+            if (line.Groups["name"].Value == metric && line.Groups["labels"].Value.Contains($"{label}=\"{value}\"", StringComparison.Ordinal))
+            {
+                return double.Parse(line.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return null;
+    }
+
+    private static Device StoredDevice(string hostName, DeviceState state)
+    {
+        var device = new Device { Endpoint = $"http://{hostName}:5985/wsman", State = state };
+        device.SetHostName(hostName);
+        return device;
+    }
+
+    private sealed record IdOnly(long Id);
+
+    [GeneratedRegex(@"^http_server_request_duration_seconds_count\{[^}]*http_route=""/metrics""", RegexOptions.Multiline)]
+    private static partial Regex ScrapeRequests();
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?<labels>[^}]*)\} (?<value>[^ \n]+)", RegexOptions.Multiline)]
+    private static partial Regex SampleLine();
+}
+
+/// <summary>With <c>Fleet:Metrics:RequireApiKey=true</c> the scrape needs a key like every other read.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ProtectedMetricsEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
+{
+    protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Fleet:Metrics:RequireApiKey"] = "true";
+
+    [Fact]
+    public async Task Anonymous_scrapes_are_refused_and_a_reader_key_is_enough()
+    {
+        using var anonymous = Api.CreateAnonymousClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
+
+        using var reader = await Api.CreateClientAsync(ApiKeyRole.Reader);
+        var response = await reader.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("# TYPE", await response.Content.ReadAsStringAsync());
+    }
+}
