@@ -171,9 +171,11 @@ internal abstract class WsManTransport : IAsyncDisposable
         }
 
         var socketError = (e.InnerException as SocketException ?? e.InnerException?.InnerException as SocketException)?.SocketErrorCode;
+        // A connection closed before any answer is a host going away (Network); an answer that is not
+        // HTTP at all is a Protocol error.
         return e.HttpRequestError switch
         {
-            HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded when socketError is null =>
+            HttpRequestError.InvalidResponse when socketError is null =>
                 new CimException(CimErrorCategory.Protocol, $"{host} sent an invalid HTTP reply: {e.Message}", inner: e),
             _ => new CimException(CimErrorCategory.Network,
                 $"Cannot reach {host}: {e.Message}{(socketError is null ? "" : $" ({socketError})")}", socketError is null ? null : (long)socketError, e),

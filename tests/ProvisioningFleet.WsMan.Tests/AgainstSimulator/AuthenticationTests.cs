@@ -159,6 +159,25 @@ public class AuthenticationTests(SimulatorFleet fleet) : IClassFixture<Simulator
         Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData("pc-down", CimErrorCategory.Network)]
+    [InlineData("pc-garbage", CimErrorCategory.Protocol)]
+    [InlineData("pc-stall", CimErrorCategory.Timeout)]
+    public async Task Misbehaving_devices_give_their_categories_over_sealed_NTLM(string host, CimErrorCategory expected)
+    {
+        await using var client = new WsManClient(Options(fleet.Strict.EndpointFor(host), WsManAuthentication.Ntlm) with
+        {
+            OperationTimeout = TimeSpan.FromSeconds(1),
+            ReplyGrace = TimeSpan.FromMilliseconds(200),
+        });
+        var watch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<CimException>(() => ReadProvisioningModeAsync(client));
+
+        Assert.Equal(expected, error.Category);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
     [Fact]
     public async Task A_session_keeps_its_connection_and_authenticates_again_when_it_is_dropped()
     {

@@ -50,6 +50,9 @@ public sealed class SimulatorFleet : IAsyncLifetime
         host.Fleet.Add(new SimulatedDevice("pc-noclient") { ClientInstalled = false, ProvisioningMode = null });
         host.Fleet.Add(new SimulatedDevice("pc-denied") { Behavior = DeviceBehavior.AccessDenied });
         host.Fleet.Add(new SimulatedDevice("pc-silent") { Behavior = DeviceBehavior.Silent });
+        host.Fleet.Add(new SimulatedDevice("pc-down") { Behavior = DeviceBehavior.RefuseConnections });
+        host.Fleet.Add(new SimulatedDevice("pc-garbage") { Behavior = DeviceBehavior.Malformed });
+        host.Fleet.Add(new SimulatedDevice("pc-stall") { Behavior = DeviceBehavior.Stall });
         return host;
     }
 }

@@ -190,6 +190,24 @@ public class HostileReplyTests
     }
 
     [Fact]
+    public async Task A_connection_closed_without_an_answer_is_a_network_error()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var serve = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            var request = new byte[4096];
+            await socket.ReceiveAsync(request);
+            socket.Shutdown(SocketShutdown.Both);
+        });
+
+        var error = await FailsWithinBound(BasicClientFor(new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/wsman")));
+
+        Assert.Equal(CimErrorCategory.Network, error.Category);
+    }
+
+    [Fact]
     public async Task Https_to_a_server_that_does_not_speak_TLS_is_a_TLS_error()
     {
         await using var server = await ScriptedServer.ReplyingAsync(Fixture.Bytes("invoke-getstringvalue.xml"));
