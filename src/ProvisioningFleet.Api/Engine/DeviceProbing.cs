@@ -29,6 +29,15 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
         {
             result = new ProbeResult { StartedAt = time.GetUtcNow(), Duration = TimeSpan.Zero, RoundTrips = 0, Error = ProbeError.From(e) };
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A fault of the session stack itself is still this device's verdict, never the sweep's end.
+            result = new ProbeResult
+            {
+                StartedAt = time.GetUtcNow(), Duration = TimeSpan.Zero, RoundTrips = 0,
+                Error = new ProbeError(CimErrorCategory.Fault, $"The session to {device.HostName} failed inside the service: {e.GetType().Name}: {e.Message}", null),
+            };
+        }
 
         var verdict = Verdict.Decide(result, policy, device.FirstSeenInProvisioningAt);
         telemetry.ProbeCompleted(result.Duration, verdict.State.ToString());

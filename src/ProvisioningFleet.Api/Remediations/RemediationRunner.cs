@@ -93,10 +93,14 @@ public sealed class RemediationRunner(
         {
             result = new RemediationResult { Outcome = RemediationOutcome.Failed, Error = ProbeError.From(e) };
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Shutting down: the record stays InProgress as the trace of an interrupted fix, closed later as stale.
-            throw;
+            // Shutting down (cancellation) is the one exit that leaves the record InProgress, as the trace of an interrupted fix.
+            result = new RemediationResult
+            {
+                Outcome = RemediationOutcome.Failed,
+                Error = new ProbeError(CimErrorCategory.Fault, $"The session to {device.HostName} failed inside the service: {e.GetType().Name}: {e.Message}", null),
+            };
         }
 
         var finishedAt = time.GetUtcNow();

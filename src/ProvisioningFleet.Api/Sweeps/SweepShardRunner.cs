@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Remediations;
+using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
@@ -10,6 +11,7 @@ using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
+using ProvisioningFleet.WsMan.Cim;
 using CoreState = ProvisioningFleet.Core.Verdicts.DeviceState;
 
 namespace ProvisioningFleet.Api.Sweeps;
@@ -81,6 +83,27 @@ public sealed class SweepShardRunner(
         await CompleteAsync(sweepId, shardIndex, null);
 
         async Task<DeviceOutcome> ProcessAsync(Device device, CancellationToken token)
+        {
+            try
+            {
+                return await ProbeAndFixAsync(device, token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One device's failure (a lost database connection while recording its fix, say) never stops the shard.
+                logger.LogError(e, "Sweep {SweepId}: device {HostName} could not be processed", sweepId, device.HostName);
+                var failed = new Verdict
+                {
+                    State = CoreState.Error,
+                    CheckedAt = time.GetUtcNow(),
+                    ProvisioningFirstSeenAt = device.FirstSeenInProvisioningAt,
+                    Error = new ProbeError(CimErrorCategory.Fault, $"The service failed while processing this device: {e.GetType().Name}: {e.Message}", null),
+                };
+                return new DeviceOutcome(device.Id, CoreState.Error, failed, null, 0);
+            }
+        }
+
+        async Task<DeviceOutcome> ProbeAndFixAsync(Device device, CancellationToken token)
         {
             var verdict = await probing.ProbeAsync(device, device.Credential, verdictPolicy, token);
             if (!policy.AutoRemediate || verdict.State != CoreState.Overdue)

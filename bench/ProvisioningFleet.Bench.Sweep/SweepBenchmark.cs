@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Npgsql;
+using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.Simulator.Fleet;
+using ProvisioningFleet.Simulator.Hosting;
+using ProvisioningFleet.Simulator.Scenarios;
+
+namespace ProvisioningFleet.Bench.Sweep;
+
+/// <summary>
+/// One sweep of a simulated fleet by the real service, run as its own process so that its memory is
+/// measured alone: local PostgreSQL, the simulator in this process (Basic over HTTP, fixed latency per
+/// request), devices imported through the API, one sweep started through the API and watched to the end.
+/// </summary>
+public sealed class SweepBenchmark(SweepBenchOptions options)
+{
+    private const string AdminKey = "pfk_bench-admin-key-0123456789abcdef";
+    private const string UserName = "fleet-svc";
+    private const string Password = "Bench-pass-1";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    public async Task<int> RunAsync()
+    {
+        // Not CreateTempSubdirectory (mode 700): PostgreSQL runs as its own user and must reach the cluster folder.
+        var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-{Guid.NewGuid():N}"));
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"scenario: {options.Devices} devices, {options.LatencyMs} ms per request, {options.Overdue:P0} overdue, {options.TaskSequence:P0} TS running, " +
+                          $"{options.Refusing:P0} refusing connections; shard {options.ShardSize}, concurrency {options.ProbeConcurrency}/shard, {options.Workers} workers");
+
+        await using var cluster = await LocalPostgresCluster.StartAsync(Path.Combine(work.FullName, "pg"), deleteOnDispose: true, CancellationToken.None);
+        await CreateDatabaseAsync(cluster.ConnectionString("postgres"), "fleet_bench");
+        var connectionString = cluster.ConnectionString("fleet_bench");
+
+        var devices = Fleet();
+        await using var simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions { Users = { new SimulatedUser(UserName, Password) }, InvocationLogCapacity = 20 });
+        simulator.Fleet.AddRange(devices);
+
+        var certificate = Path.Combine(work.FullName, "keyring.pfx");
+        KeyRingCertificate.CreateSelfSigned(certificate, "bench", TimeProvider.System);
+        var port = FreePort();
+        using var service = StartService(connectionString, certificate, port);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        try
+        {
+            await WaitReadyAsync(http, service);
+            await ImportAsync(http, simulator, devices);
+            var policy = await http.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = options.Devices });
+            policy.EnsureSuccessStatusCode();
+            var rssBeforeSweep = Memory(service.Id).Rss;
+            Console.WriteLine($"service RSS before the sweep: {rssBeforeSweep / 1048576.0:F0} MB (peak so far {Memory(service.Id).Peak / 1048576.0:F0} MB, the import included)");
+
+            var stopwatch = Stopwatch.StartNew();
+            var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
+            started.EnsureSuccessStatusCode();
+            var id = (await started.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("id").GetInt64();
+            long peakDuringSweep = 0;
+            JsonElement sweep;
+            while (true)
+            {
+                peakDuringSweep = Math.Max(peakDuringSweep, Memory(service.Id).Rss);
+                sweep = await http.GetFromJsonAsync<JsonElement>($"/api/v1/sweeps/{id}", Json);
+                var status = sweep.GetProperty("status").GetString();
+                if (status is "Completed" or "Failed" or "Cancelled")
+                {
+                    break;
+                }
+
+                if (stopwatch.Elapsed.TotalSeconds % 15 < 0.26)
+                {
+                    Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F0} s: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed, RSS {peakDuringSweep / 1048576.0:F0} MB");
+                }
+
+                await Task.Delay(250);
+            }
+
+            stopwatch.Stop();
+            Report(sweep, stopwatch.Elapsed, peakDuringSweep, Memory(service.Id).Peak, devices);
+            var pass = sweep.GetProperty("status").GetString() == "Completed" && stopwatch.Elapsed <= TimeSpan.FromMinutes(5) && peakDuringSweep < 500L * 1048576;
+            Console.WriteLine(pass ? "PASS: within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
+            return pass ? 0 : 1;
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync();
+            File.Delete(certificate);
+        }
+    }
+
+    private List<SimulatedDevice> Fleet()
+    {
+        var devices = FleetScenario.Generate(new FleetMix
+        {
+            Devices = options.Devices, Overdue = options.Overdue, TsRunning = options.TaskSequence, Unreachable = options.Refusing,
+            NoClient = 0, Provisioning = 0, AccessDenied = 0, Flaky = 0, Seed = options.Seed, Domain = "bench.test",
+        }).ToList();
+        foreach (var device in devices)
+        {
+            device.Latency = TimeSpan.FromMilliseconds(options.LatencyMs);
+            if (device.Behavior == DeviceBehavior.Silent)
+            {
+                // The scenario's unreachable devices refuse connections (a host that is down answers with a reset).
+                device.Behavior = DeviceBehavior.RefuseConnections;
+            }
+        }
+
+        return devices;
+    }
+
+    private Process StartService(string connectionString, string certificate, int port)
+    {
+        var dll = options.ApiDll ?? LocateApi();
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var environment = start.Environment;
+        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        environment["ConnectionStrings__Fleet"] = connectionString;
+        environment["FLEET_ADMIN_API_KEY"] = AdminKey;
+        environment["Fleet__DataProtection__CertificatePath"] = certificate;
+        environment["Fleet__DataProtection__CertificatePassword"] = "bench";
+        environment["Fleet__WinRm__AllowUnencrypted"] = "true";
+        environment["Fleet__Engine__ShardSize"] = options.ShardSize.ToString(CultureInfo.InvariantCulture);
+        environment["Fleet__Engine__ProbeConcurrency"] = options.ProbeConcurrency.ToString(CultureInfo.InvariantCulture);
+        environment["Fleet__Engine__WorkerCount"] = options.Workers.ToString(CultureInfo.InvariantCulture);
+        environment["Fleet__Engine__JobPollInterval"] = "00:00:01";
+        environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The service did not start.");
+        var log = new StreamWriter(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-service-{process.Id}.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Console.WriteLine($"service: dotnet {dll} (pid {process.Id}, log {Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-service-{process.Id}.log")})");
+        return process;
+    }
+
+    private static string LocateApi()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ProvisioningFleet.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        return directory is null
+            ? throw new InvalidOperationException("Run from the repository, or pass --api path/to/ProvisioningFleet.Api.dll.")
+            : Path.Combine(directory.FullName, "src", "ProvisioningFleet.Api", "bin", configuration, "net10.0", "ProvisioningFleet.Api.dll");
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http, Process service)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (service.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {service.ExitCode}; see its log.");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException("The service was not ready within 2 minutes.");
+    }
+
+    private static async Task ImportAsync(HttpClient http, SimulatedFleetHost simulator, IReadOnlyList<SimulatedDevice> devices)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        (await http.PostAsJsonAsync("/api/v1/credentials", new { name = "bench", userName = UserName, password = Password })).EnsureSuccessStatusCode();
+        foreach (var chunk in devices.Chunk(5000))
+        {
+            var rows = chunk.Select(d => new
+            {
+                hostName = d.HostName,
+                endpoint = simulator.EndpointFor(d.HostName).ToString(),
+                transport = "Http",
+                authentication = "Basic",
+                credential = "bench",
+                tags = d.Tags,
+            });
+            var response = await http.PostAsJsonAsync("/api/v1/devices/import", rows);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"Import failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        Console.WriteLine($"imported {devices.Count} devices in {stopwatch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private static void Report(JsonElement sweep, TimeSpan elapsed, long peakDuringSweep, long peakLifetime, List<SimulatedDevice> devices)
+    {
+        var total = sweep.GetProperty("total").GetInt32();
+        var roundTrips = sweep.GetProperty("roundTrips").GetInt64();
+        var byState = sweep.GetProperty("byState").EnumerateObject().Where(p => p.Value.GetInt32() > 0).Select(p => $"{p.Name} {p.Value.GetInt32()}");
+        Console.WriteLine($"sweep {sweep.GetProperty("status").GetString()}: {total} devices in {elapsed.TotalSeconds:F1} s ({total / elapsed.TotalSeconds:F0} devices/s)");
+        Console.WriteLine($"  by state: {string.Join(", ", byState)}");
+        Console.WriteLine($"  remediated {sweep.GetProperty("remediated").GetInt32()}, failed {sweep.GetProperty("remediationsFailed").GetInt32()}, skipped {sweep.GetProperty("skipped").GetInt32()}");
+        Console.WriteLine($"  round trips {roundTrips} ({(double)roundTrips / Math.Max(1, total):F3} per device)");
+        Console.WriteLine($"  still in provisioning mode without a task sequence: {devices.Count(d => d.InProvisioningMode && !d.TaskSequenceRunning && d.Behavior == DeviceBehavior.Normal)}");
+        Console.WriteLine($"  service peak RSS during the sweep {peakDuringSweep / 1048576.0:F0} MB; lifetime peak (VmHWM, import included) {peakLifetime / 1048576.0:F0} MB");
+    }
+
+    private static (long Rss, long Peak) Memory(int pid)
+    {
+        long rss = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                rss = Kilobytes(line);
+            }
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                peak = Kilobytes(line);
+            }
+        }
+
+        return (rss, peak);
+
+        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    private static async Task CreateDatabaseAsync(string serverConnectionString, string database)
+    {
+        await using var connection = new NpgsqlConnection(serverConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string CpuModel() =>
+        File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+            : "unknown CPU";
+}
