@@ -99,7 +99,7 @@ internal static class SimulatorBenchmark
 
         async Task WorkerAsync(int worker)
         {
-            var mine = latencies[worker] = new List<double>(100_000);
+            var mine = latencies[worker] = new List<double>(4096);
             while (!stop.IsCancellationRequested)
             {
                 var endpoint = endpoints[Interlocked.Increment(ref next) % endpoints.Length];
@@ -136,11 +136,13 @@ internal static class SimulatorBenchmark
 
         var workers = Enumerable.Range(0, settings.Connections).Select(WorkerAsync).ToArray();
         await Task.Delay(TimeSpan.FromSeconds(settings.WarmupSeconds));
+        var serverCpuBefore = ServerCpu(settings.ServerPid);
         Volatile.Write(ref measuring, true);
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(settings.Seconds));
         Volatile.Write(ref measuring, false);
         clock.Stop();
+        var serverCpu = ServerCpu(settings.ServerPid) - serverCpuBefore;
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
@@ -149,6 +151,24 @@ internal static class SimulatorBenchmark
         Console.WriteLine($"Load: {settings.Connections} connections, {settings.Seconds} s measured after {settings.WarmupSeconds} s warm-up, {endpoints.Length:N0} device endpoints.");
         Console.WriteLine($"Invoke (StdRegProv.GetStringValue, Basic): {completed / clock.Elapsed.TotalSeconds:N0} requests/s, " +
             $"p50 {Percentile(0.50):0.00} ms, p99 {Percentile(0.99):0.00} ms, errors {errors}.");
+        if (settings.ServerPid is not null && completed > 0)
+        {
+            var perRequest = serverCpu / completed;
+            Console.WriteLine($"Server CPU: {perRequest.TotalMicroseconds:0} µs per request, i.e. {1 / perRequest.TotalSeconds:N0} requests/s per fully available core.");
+        }
+    }
+
+    /// <summary>CPU time (user + system) the simulator process has used, from /proc (Linux).</summary>
+    private static TimeSpan ServerCpu(int? pid)
+    {
+        if (pid is null)
+        {
+            return TimeSpan.Zero;
+        }
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // Fields 14 and 15 of /proc/pid/stat (utime, stime), in clock ticks of 1/100 s on Linux.
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
     private static string ProbeEnvelope()
@@ -159,11 +179,11 @@ internal static class SimulatorBenchmark
             """;
     }
 
-    private sealed record Settings(int Devices, int Connections, int Seconds, int WarmupSeconds, Uri? Url)
+    private sealed record Settings(int Devices, int Connections, int Seconds, int WarmupSeconds, Uri? Url, int? ServerPid)
     {
         public static Settings Parse(string[] args)
         {
-            var settings = new Settings(Devices: 1000, Connections: 64, Seconds: 10, WarmupSeconds: 2, Url: null);
+            var settings = new Settings(Devices: 1000, Connections: 64, Seconds: 10, WarmupSeconds: 2, Url: null, ServerPid: null);
             for (var i = 0; i < args.Length; i++)
             {
                 int Int() => int.Parse(args[++i], CultureInfo.InvariantCulture);
@@ -174,7 +194,8 @@ internal static class SimulatorBenchmark
                     "--seconds" => settings with { Seconds = Int() },
                     "--warmup" => settings with { WarmupSeconds = Int() },
                     "--url" => settings with { Url = new Uri(args[++i]) },
-                    var other => throw new ArgumentException($"Unknown option {other}. Options: --devices N --connections N --seconds N --warmup N --url http://host:port (user bench:bench-pw)"),
+                    "--server-pid" => settings with { ServerPid = Int() },
+                    var other => throw new ArgumentException($"Unknown option {other}. Options: --devices N --connections N --seconds N --warmup N --url http://host:port (user bench:bench-pw) --server-pid PID (Linux: CPU per request of that process)"),
                 };
             }
             return settings;

@@ -37,7 +37,6 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
     public Caller? Authenticate(HttpContext context, bool refuseEveryone)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        var state = State(context);
         if (refuseEveryone)
         {
             Challenge(context);
@@ -69,10 +68,10 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
                 Challenge(context);
                 return null;
             }
-            return Step(context, state, scheme, header[(scheme.Length + 1)..].Trim());
+            return Step(context, State(context), scheme, header[(scheme.Length + 1)..].Trim());
         }
 
-        if (state.Established is { } established)
+        if (State(context).Established is { } established)
         {
             return established;
         }

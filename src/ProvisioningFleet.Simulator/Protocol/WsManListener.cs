@@ -171,7 +171,13 @@ internal sealed class WsManListener(
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 4096);
+        if (request.ContentLength is { } length and <= 4 * 1024 * 1024)
+        {
+            var exact = new byte[length];
+            var read = await request.Body.ReadAtLeastAsync(exact, exact.Length, throwOnEndOfStream: false, cancellationToken);
+            return read == exact.Length ? exact : exact[..read];
+        }
+        using var buffer = new MemoryStream(4096);
         await request.Body.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();
     }
