@@ -43,7 +43,7 @@ internal static class ConfigMgrClientCim
     public static IReadOnlyList<string> PropertiesOf(string className) =>
         Schema.Value.TryGetValue(className, out var properties) ? properties : [];
 
-    public static string NormalizeNamespace(string @namespace) => @namespace.Replace('\\', '/').Trim('/');
+    private static string NormalizeNamespace(string @namespace) => @namespace.Replace('\\', '/').Trim('/');
 
     /// <summary>Checks that the namespace and class exist on this device; returns the canonical class name.</summary>
     public static (string Namespace, string ClassName) Resolve(SimulatedDevice device, string @namespace, string className)

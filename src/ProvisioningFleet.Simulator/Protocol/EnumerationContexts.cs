@@ -20,8 +20,6 @@ internal sealed class EnumerationContexts(TimeProvider time)
         public DateTimeOffset Expires { get; } = expires;
     }
 
-    public int Count => _open.Count;
-
     public string Open(string hostName, IEnumerable<string> items)
     {
         if (_open.Count > SweepThreshold)

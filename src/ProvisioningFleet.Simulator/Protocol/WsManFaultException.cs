@@ -42,8 +42,6 @@ internal static class WsManFaults
     public const uint InvalidSelectorsCode = 0x8033803D;
 
     public const uint WbemFailed = 0x80041001;
-    public const uint WbemNotFound = 0x80041002;
-    public const uint WbemInvalidParameter = 0x80041008;
     public const uint WbemTypeMismatch = 0x80041005;
     public const uint WbemInvalidNamespace = 0x8004100E;
     public const uint WbemInvalidClass = 0x80041010;
