@@ -9,6 +9,8 @@ using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Api.Operators;
 using ProvisioningFleet.Api.Storage;
 
+AppDomain.CurrentDomain.UnhandledException += FleetConfigurationException.ExitWithMessage;
+
 var builder = WebApplication.CreateBuilder(DemoMode.HostArguments(args));
 builder.AddFleetHosting();
 await builder.AddFleetDataAsync();

@@ -85,6 +85,10 @@ public static class FleetAuthenticationExtensions
         else
         {
             context.Response.StatusCode = status;
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                context.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{FleetSchemes.ApiKeyHeader}\"";
+            }
         }
 
         return Task.CompletedTask;

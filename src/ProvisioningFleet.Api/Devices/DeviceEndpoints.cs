@@ -205,13 +205,9 @@ public static class DeviceEndpoints
             return UnsupportedMediaType();
         }
 
-        if (errors.Any)
-        {
-            return ImportRejected(errors);
-        }
-
-        var (result, rowErrors) = await importer.ImportAsync(rows, context.User, cancellationToken);
-        return result is null ? ImportRejected(rowErrors) : TypedResults.Ok(result);
+        return await importer.ImportAsync(rows, context.User, errors, cancellationToken) is { } result
+            ? TypedResults.Ok(result)
+            : ImportRejected(errors);
     }
 
     private static ValidationProblem ImportRejected(QueryErrors errors) =>

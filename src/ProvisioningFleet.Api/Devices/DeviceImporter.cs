@@ -16,10 +16,13 @@ namespace ProvisioningFleet.Api.Devices;
 /// </summary>
 public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimeProvider time)
 {
-    public async Task<(ImportResult? Result, QueryErrors Errors)> ImportAsync(
-        IReadOnlyList<DeviceInput> rows, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates every row into <paramref name="errors"/> (which may already hold faults found while
+    /// reading the file) and imports only when there are none; null means nothing was imported.
+    /// </summary>
+    public async Task<ImportResult?> ImportAsync(
+        IReadOnlyList<DeviceInput> rows, ClaimsPrincipal actor, QueryErrors errors, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
         var credentialIds = await db.Credentials.AsNoTracking()
             .ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
         var devices = new List<ValidDevice>(rows.Count);
@@ -44,7 +47,7 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
 
         if (errors.Any)
         {
-            return (null, errors);
+            return null;
         }
 
         var now = time.GetUtcNow();
@@ -115,7 +118,7 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
         audit.Record(db, actor, "device.import", "devices", new { rows = devices.Count, created, updated });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (new ImportResult(created, updated), errors);
+        return new ImportResult(created, updated);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

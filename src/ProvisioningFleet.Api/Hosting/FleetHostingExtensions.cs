@@ -45,6 +45,21 @@ public static class FleetHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Typed results such as NotFound<ProblemDetails> write their problem as application/json;
+        // every error body of this API is a problem, so label it as one (RFC 9457).
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                if (context.Response.StatusCode >= 400 && context.Response.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    context.Response.ContentType = "application/problem+json";
+                }
+
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
         return app;
     }
 
