@@ -33,7 +33,12 @@ internal static partial class NtlmUserFile
             {
                 return;
             }
-            _path ??= Path.Combine(Path.GetTempPath(), $"provisioningfleet-simulator-ntlm-{Environment.ProcessId}.txt");
+            if (_path is null)
+            {
+                _path = Path.Combine(Path.GetTempPath(), $"provisioningfleet-simulator-ntlm-{Environment.ProcessId}.txt");
+                // The file holds passwords: it lives only as long as the process.
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(_path);
+            }
             var temporary = _path + ".tmp";
             File.WriteAllLines(temporary, Lines);
             if (!OperatingSystem.IsWindows())

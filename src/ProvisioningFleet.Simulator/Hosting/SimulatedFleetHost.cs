@@ -52,6 +52,11 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         var certificate = options.HttpsPort is null ? null : SelfSignedCertificate.Create(options.ListenAddress, options.TimeProvider);
         var fleet = new SimulatedFleet(options.TimeProvider, options.InvocationLogCapacity);
 
+        if (options.AllowNegotiate)
+        {
+            NtlmUserFile.Include(options.Users);
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
