@@ -52,7 +52,7 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
 
             watch.Stop();
             var all = latencies.SelectMany(l => l).Order().ToArray();
-            Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s");
+            Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s cores={Environment.ProcessorCount} {LoadAverage()}");
             Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms");
             return 0;
         }
@@ -85,6 +85,10 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
             throw new InvalidOperationException("The simulator answered something else than the device's state.");
         }
     }
+
+    /// <summary>Other work on the machine skews the figures; the load average says how much there was.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? "loadavg=" + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : string.Empty;
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];
 }

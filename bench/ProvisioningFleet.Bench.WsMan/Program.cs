@@ -11,4 +11,4 @@ var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).
 var authentication = Enum.Parse<WsManAuthentication>(positional.ElementAtOrDefault(0) ?? "basic", ignoreCase: true);
 var concurrency = int.Parse(positional.ElementAtOrDefault(1) ?? "8", System.Globalization.CultureInfo.InvariantCulture);
 var seconds = int.Parse(positional.ElementAtOrDefault(2) ?? "10", System.Globalization.CultureInfo.InvariantCulture);
-return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2)).RunAsync();
+return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5)).RunAsync();
