@@ -55,6 +55,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             var rssBeforeSweep = Memory(service.Id).Rss;
             Console.WriteLine($"service RSS before the sweep: {rssBeforeSweep / 1048576.0:F0} MB (peak so far {Memory(service.Id).Peak / 1048576.0:F0} MB, the import included)");
 
+            var cpuBefore = (Service: CpuSeconds(service.Id), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
             var stopwatch = Stopwatch.StartNew();
             var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
             started.EnsureSuccessStatusCode();
@@ -81,6 +82,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
 
             stopwatch.Stop();
             Report(sweep, stopwatch.Elapsed, peakDuringSweep, Memory(service.Id).Peak, devices);
+            Console.WriteLine($"  CPU during the sweep: service {CpuSeconds(service.Id) - cpuBefore.Service:F0} s, simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F0} s (of {2 * stopwatch.Elapsed.TotalSeconds:F0} core-seconds on 2 cores)");
             var pass = sweep.GetProperty("status").GetString() == "Completed" && stopwatch.Elapsed <= TimeSpan.FromMinutes(5) && peakDuringSweep < 500L * 1048576;
             Console.WriteLine(pass ? "PASS: within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
             return pass ? 0 : 1;
@@ -241,6 +243,13 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         return (rss, peak);
 
         static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>User plus system CPU time of a process, from /proc (clock ticks of 10 ms).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task CreateDatabaseAsync(string serverConnectionString, string database)
