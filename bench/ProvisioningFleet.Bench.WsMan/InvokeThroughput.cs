@@ -8,31 +8,27 @@ namespace ProvisioningFleet.Bench.WsMan;
 
 /// <summary>
 /// Round trips per second of the probe's one call (StdRegProv.GetStringValue of ProvisioningMode)
-/// against the simulator on loopback, in this process: client and server share the machine's cores.
-/// Each worker owns one client, hence (for NTLM) one authenticated, sealed connection.
+/// against the simulator on loopback: in this process (client and server share the cores), or a
+/// simulator already running elsewhere when <see cref="Endpoint"/> is given, which leaves this
+/// process's CPU time to the client alone. Each worker owns one client, hence (for NTLM) one
+/// authenticated, sealed connection.
 /// </summary>
-internal sealed record InvokeThroughput(WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup)
+internal sealed record InvokeThroughput(
+    WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup, Uri? Endpoint, WsManCredential? Credential)
 {
     private const string StdRegProv = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/StdRegProv";
 
     public async Task<int> RunAsync()
     {
-        var user = new SimulatedUser("bench", "Bench-passw0rd", "LAB");
-        await using var host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
-        {
-            // As Windows ships: NTLM must seal every message. Basic over HTTP needs the lab switch.
-            AllowUnencrypted = Authentication == WsManAuthentication.Basic,
-            Users = [user],
-            EnableInspection = false,
-            InvocationLogCapacity = 1,
-        });
-        host.Fleet.Add(new SimulatedDevice("pc-bench").EnterProvisioningMode());
+        var credential = Credential ?? new WsManCredential("bench", "Bench-passw0rd", "LAB");
+        await using var host = Endpoint is null ? await StartSimulatorAsync(credential, allowUnencrypted: Authentication == WsManAuthentication.Basic) : null;
+        var endpoint = Endpoint ?? host!.EndpointFor("pc-bench");
 
         var clients = Enumerable.Range(0, Concurrency).Select(_ => new WsManClient(new WsManClientOptions
         {
-            Endpoint = host.EndpointFor("pc-bench"),
+            Endpoint = endpoint,
             Authentication = Authentication,
-            Credential = new WsManCredential(user.UserName, user.Password, user.Domain),
+            Credential = credential,
             AllowUnencrypted = Authentication == WsManAuthentication.Basic,
         })).ToArray();
         try
@@ -44,6 +40,7 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
             }
 
             var latencies = clients.Select(_ => new List<double>(100_000)).ToArray();
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             using (var measure = new CancellationTokenSource(Duration))
             {
@@ -51,9 +48,11 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
             }
 
             watch.Stop();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             var all = latencies.SelectMany(l => l).Order().ToArray();
             Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s cores={Environment.ProcessorCount} {LoadAverage()}");
-            Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms");
+            Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms "
+                + $"process-cpu/invoke={cpu.TotalMicroseconds / Math.Max(1, all.Length):0}us ({(host is null ? "client only" : "client and simulator")})");
             return 0;
         }
         finally
@@ -63,6 +62,20 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
                 await client.DisposeAsync();
             }
         }
+    }
+
+    private static async Task<SimulatedFleetHost> StartSimulatorAsync(WsManCredential credential, bool allowUnencrypted)
+    {
+        var host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
+        {
+            // As Windows ships: NTLM must seal every message. Basic over HTTP needs the lab switch.
+            AllowUnencrypted = allowUnencrypted,
+            Users = [new SimulatedUser(credential.UserName, credential.Password, credential.Domain)],
+            EnableInspection = false,
+            InvocationLogCapacity = 1,
+        });
+        host.Fleet.Add(new SimulatedDevice("pc-bench").EnterProvisioningMode());
+        return host;
     }
 
     private static async Task LoopAsync(WsManClient client, List<double>? latencies, CancellationToken stop)
@@ -80,9 +93,9 @@ internal sealed record InvokeThroughput(WsManAuthentication Authentication, int 
         var result = await client.InvokeAsync(StdRegProv, "GetStringValue",
             [CimParameter.Of("hDefKey", 2147483650UL), CimParameter.Of("sSubKeyName", @"SOFTWARE\Microsoft\CCM\CcmExec"), CimParameter.Of("sValueName", "ProvisioningMode")],
             null, CancellationToken.None);
-        if (result["sValue"].AsString() != "true")
+        if (result.ReturnValue.AsUInt32() is not (0 or 1))
         {
-            throw new InvalidOperationException("The simulator answered something else than the device's state.");
+            throw new InvalidOperationException($"GetStringValue answered ReturnValue {result.ReturnValue}.");
         }
     }
 

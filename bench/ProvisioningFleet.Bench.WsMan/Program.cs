@@ -1,14 +1,17 @@
 using ProvisioningFleet.Bench.WsMan;
 using ProvisioningFleet.WsMan;
 
-// dotnet run -c Release --project bench/ProvisioningFleet.Bench.WsMan -- <basic|ntlm|negotiate> [concurrency] [seconds] [--managed-ntlm]
+// dotnet <dll> <basic|ntlm|negotiate> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password]
 if (args.Contains("--managed-ntlm"))
 {
     AppContext.SetSwitch("System.Net.Security.UseManagedNtlm", true);
 }
 
-var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--endpoint" or "--user"))).ToArray();
 var authentication = Enum.Parse<WsManAuthentication>(positional.ElementAtOrDefault(0) ?? "basic", ignoreCase: true);
 var concurrency = int.Parse(positional.ElementAtOrDefault(1) ?? "8", System.Globalization.CultureInfo.InvariantCulture);
 var seconds = int.Parse(positional.ElementAtOrDefault(2) ?? "10", System.Globalization.CultureInfo.InvariantCulture);
-return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5)).RunAsync();
+var endpoint = Option("--endpoint") is { } url ? new Uri(url) : null;
+var credential = Option("--user") is { } user ? UserOption.Parse(user) : null;
+return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5), endpoint, credential).RunAsync();
