@@ -6,26 +6,32 @@ using ProvisioningFleet.Simulator.Hosting;
 
 namespace ProvisioningFleet.Simulator.Tests;
 
-/// <summary>NTLM/Negotiate with sealing, HTTPS, and Windows' AllowUnencrypted=false.</summary>
-public sealed class AuthenticationTests : IAsyncLifetime
+/// <summary>One simulator configured like a default Windows listener (AllowUnencrypted=false), plus HTTPS.</summary>
+public sealed class EncryptedOnlySimulator : IAsyncLifetime
 {
-    private static readonly string Probe = SimulatorClient.InvokeEnvelope("root/default", "StdRegProv", "GetStringValue",
-        "<p:hDefKey>2147483650</p:hDefKey><p:sSubKeyName>SOFTWARE\\Microsoft\\CCM\\CcmExec</p:sSubKeyName><p:sValueName>ProvisioningMode</p:sValueName>");
-
-    private SimulatedFleetHost _host = null!;
+    public SimulatedFleetHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
+        Host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
         {
             HttpsPort = 0,
             AllowUnencrypted = false,
             Users = [new SimulatedUser("fleet-svc", "Pr0v!sioning", "LAB"), new SimulatedUser("local", "L0cal-pw")],
         });
-        _host.Fleet.Add(new SimulatedDevice("pc-1.lab.example") { ProvisioningMode = "true" });
+        Host.Fleet.Add(new SimulatedDevice("pc-1.lab.example") { ProvisioningMode = "true" });
     }
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>NTLM/Negotiate with sealing, HTTPS, and Windows' AllowUnencrypted=false.</summary>
+public sealed class AuthenticationTests(EncryptedOnlySimulator simulator) : IClassFixture<EncryptedOnlySimulator>
+{
+    private static readonly string Probe = SimulatorClient.InvokeEnvelope("root/default", "StdRegProv", "GetStringValue",
+        "<p:hDefKey>2147483650</p:hDefKey><p:sSubKeyName>SOFTWARE\\Microsoft\\CCM\\CcmExec</p:sSubKeyName><p:sValueName>ProvisioningMode</p:sValueName>");
+
+    private readonly SimulatedFleetHost _host = simulator.Host;
 
     [Theory]
     [InlineData("NTLM", "Negotiate", "LAB")]
@@ -80,6 +86,39 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, overHttps.StatusCode);
         Assert.Contains("<p:sValue>true</p:sValue>", await overHttps.Content.ReadAsStringAsync());
         Assert.Contains(_host.HttpsCertificate!.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsFromAlternativeName, false), new[] { "localhost" });
+    }
+
+    [Theory]
+    [InlineData("flip a sealed byte")]
+    [InlineData("lie about the length")]
+    [InlineData("drop the closing boundary")]
+    public async Task A_tampered_or_misframed_sealed_message_is_refused_and_changes_nothing(string damage)
+    {
+        var device = _host.Fleet.Add(new SimulatedDevice($"tamper-{damage.Replace(' ', '-')}.lab.example"));
+        device.EnterProvisioningMode(TimeSpan.FromDays(3));
+        using var client = new NegotiateTestClient(_host.EndpointFor(device.HostName), new NetworkCredential("fleet-svc", "Pr0v!sioning", "LAB"));
+        Assert.Equal(HttpStatusCode.OK, await client.AuthenticateAsync());
+        var fix = SimulatorClient.InvokeEnvelope("root/ccm", "SMS_Client", "SetClientProvisioningMode", "<p:bEnable>false</p:bEnable>");
+
+        var (status, _) = await client.SendSealedAsync(fix, bytes => damage switch
+        {
+            "flip a sealed byte" => Flip(bytes, bytes.Length - 40),
+            // Latin-1 maps every byte to one char and back, so the binary part survives the edit.
+            "lie about the length" => Encoding.Latin1.GetBytes(Encoding.Latin1.GetString(bytes)
+                .Replace($"Length={Encoding.UTF8.GetByteCount(fix)}", "Length=12", StringComparison.Ordinal)),
+            _ => bytes[..^"--Encrypted Boundary--\r\n".Length],
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(device.InProvisioningMode);
+        Assert.DoesNotContain(_host.Fleet.Invocations(device.HostName), r => r.Method == "SetClientProvisioningMode");
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        var copy = bytes.ToArray();
+        copy[at] ^= 0x5A;
+        return copy;
     }
 
     private static HttpRequestMessage BasicRequest(Uri endpoint)

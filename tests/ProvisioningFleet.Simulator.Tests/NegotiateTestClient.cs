@@ -66,7 +66,7 @@ internal sealed class NegotiateTestClient : IDisposable
         }
     }
 
-    public async Task<(HttpStatusCode Status, string? Reply)> SendSealedAsync(string envelope)
+    public async Task<(HttpStatusCode Status, string? Reply)> SendSealedAsync(string envelope, Func<byte[], byte[]>? tamper = null)
     {
         var message = Encoding.UTF8.GetBytes(envelope);
         var token = new ArrayBufferWriter<byte>();
@@ -82,7 +82,8 @@ internal sealed class NegotiateTestClient : IDisposable
         body.Write(token.WrittenSpan);
         body.Write("--Encrypted Boundary--\r\n"u8);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body.ToArray()) };
+        var bytes = body.ToArray();
+        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(tamper is null ? bytes : tamper(bytes)) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type",
             "multipart/encrypted;protocol=\"application/HTTP-SPNEGO-session-encrypted\";boundary=\"Encrypted Boundary\"");
         using var response = await _http.SendAsync(request);
