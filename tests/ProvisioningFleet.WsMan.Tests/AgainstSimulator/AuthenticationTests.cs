@@ -181,26 +181,26 @@ public class AuthenticationTests(SimulatorFleet fleet) : IClassFixture<Simulator
     [Fact]
     public async Task A_session_keeps_its_connection_and_authenticates_again_when_it_is_dropped()
     {
-        await using var dropper = new ConnectionDropper(fleet.Strict.HttpBaseAddress);
-        await using var client = new WsManClient(Options(dropper.Rewrite(fleet.Strict.EndpointFor("pc-stuck")), WsManAuthentication.Ntlm));
+        await using var relay = new LoopbackRelay(fleet.Strict.HttpBaseAddress);
+        await using var client = new WsManClient(Options(relay.Rewrite(fleet.Strict.EndpointFor("pc-stuck")), WsManAuthentication.Ntlm));
 
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal("true", await ReadProvisioningModeAsync(client));
         }
 
-        Assert.Equal(1, dropper.Connections);
-        dropper.DropAll();
+        Assert.Equal(1, relay.Connections);
+        relay.DropAll();
 
         Assert.Equal("true", await ReadProvisioningModeAsync(client));
         Assert.Equal("true", await ReadProvisioningModeAsync(client));
-        Assert.Equal(2, dropper.Connections);
+        Assert.Equal(2, relay.Connections);
     }
 
     [Fact]
     public async Task A_sealed_reply_altered_on_the_way_fails_its_integrity_check()
     {
-        await using var relay = new ConnectionDropper(fleet.Strict.HttpBaseAddress, chunk =>
+        await using var relay = new LoopbackRelay(fleet.Strict.HttpBaseAddress, chunk =>
         {
             // Flip one sealed byte just before the closing boundary of an encrypted reply.
             var closing = chunk.Span.IndexOf("--Encrypted Boundary--"u8);

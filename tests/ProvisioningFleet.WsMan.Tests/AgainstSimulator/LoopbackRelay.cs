@@ -9,7 +9,7 @@ namespace ProvisioningFleet.WsMan.Tests.AgainstSimulator;
 /// balancer dropping idle connections does, and can alter what the server sends back, as an attacker
 /// on the path would. Counts the connections it was asked to open.
 /// </summary>
-internal sealed class ConnectionDropper : IAsyncDisposable
+internal sealed class LoopbackRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
@@ -19,7 +19,7 @@ internal sealed class ConnectionDropper : IAsyncDisposable
     private readonly Action<Memory<byte>>? _alterReplies;
     private int _connections;
 
-    public ConnectionDropper(Uri target, Action<Memory<byte>>? alterReplies = null)
+    public LoopbackRelay(Uri target, Action<Memory<byte>>? alterReplies = null)
     {
         _alterReplies = alterReplies;
         _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
