@@ -105,6 +105,25 @@ internal static class WsManRequest
         Action<XmlWriter> writeBody,
         int sizeHint)
     {
+        try
+        {
+            return WriteEnvelope(options, action, resourceUri, selectors, writeBody, sizeHint);
+        }
+        catch (ArgumentException e)
+        {
+            // XmlWriter refuses characters XML cannot carry (e.g. NUL); such a call can never be sent.
+            throw new CimException(CimErrorCategory.Configuration, $"The request cannot be written as XML: {e.Message}", inner: e);
+        }
+    }
+
+    private static byte[] WriteEnvelope(
+        WsManClientOptions options,
+        string action,
+        string resourceUri,
+        IReadOnlyDictionary<string, string>? selectors,
+        Action<XmlWriter> writeBody,
+        int sizeHint)
+    {
         using var buffer = new MemoryStream(1536 + sizeHint * 64);
         using (var w = XmlWriter.Create(buffer, WriterSettings))
         {

@@ -103,6 +103,19 @@ public class WsManRequestTests
     }
 
     [Fact]
+    public async Task A_parameter_XML_cannot_carry_is_refused_before_sending()
+    {
+        await using var server = await ScriptedServer.ReplyingAsync(Fixture.Bytes("invoke-getstringvalue.xml"));
+        await using var client = server.BasicClient();
+
+        var error = await Assert.ThrowsAsync<CimException>(() =>
+            client.InvokeAsync(StdRegProv, "GetStringValue", [CimParameter.Of("sValueName", "bad\0name")], null, CancellationToken.None));
+
+        Assert.Equal(CimErrorCategory.Configuration, error.Category);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
     public async Task Release_sends_the_context_and_accepts_an_empty_body()
     {
         await using var server = await ScriptedServer.ReplyingAsync(WsManReplyTests.Envelope(""));
