@@ -59,7 +59,7 @@ public static class AuditEndpoints
         IQueryable<AuditEntry> entries = db.AuditEntries.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(actor))
         {
-            entries = entries.Where(entry => EF.Functions.ILike(entry.Actor, "%" + Like.Escape(actor) + "%"));
+            entries = entries.Where(entry => EF.Functions.ILike(entry.Actor, "%" + Like.Escape(actor) + "%", Like.EscapeCharacter));
         }
 
         if (action is { Length: > 0 })
@@ -69,7 +69,7 @@ public static class AuditEndpoints
 
         if (!string.IsNullOrWhiteSpace(target))
         {
-            entries = entries.Where(entry => EF.Functions.ILike(entry.Target, "%" + Like.Escape(target) + "%"));
+            entries = entries.Where(entry => EF.Functions.ILike(entry.Target, "%" + Like.Escape(target) + "%", Like.EscapeCharacter));
         }
 
         if (from is { } start)

@@ -92,7 +92,7 @@ public static class DeviceEndpoints
         if (!string.IsNullOrWhiteSpace(search))
         {
             var pattern = "%" + Like.Escape(Device.KeyOf(search.Trim())) + "%";
-            devices = devices.Where(d => EF.Functions.Like(d.HostNameKey, pattern));
+            devices = devices.Where(d => EF.Functions.Like(d.HostNameKey, pattern, Like.EscapeCharacter));
         }
 
         if (enabledFilter is { } isEnabled)

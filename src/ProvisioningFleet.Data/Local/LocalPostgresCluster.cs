@@ -164,7 +164,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        start.WorkingDirectory = DataDirectory;
+        // Not the data folder: it may be gone by the time the cluster is stopped, and must not matter to the postgres user.
+        start.WorkingDirectory = Path.GetPathRoot(DataDirectory);
         var (exitCode, output) = await RunProcessAsync(start, cancellationToken);
         if (exitCode != 0)
         {

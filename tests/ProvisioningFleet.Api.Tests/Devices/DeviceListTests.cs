@@ -64,6 +64,8 @@ public sealed class DeviceListTests(PostgresFixture postgres) : FleetApiTest(pos
     [InlineData("search=LIST-1", 2)]
     [InlineData("search=site", 12)]
     [InlineData("search=%25", 0)]
+    [InlineData("search=list_0", 0)]
+    [InlineData("search=-0", 10)]
     [InlineData("enabled=false", 3)]
     [InlineData("enabled=true&state=Healthy", 3)]
     [InlineData("tag=even&state=Healthy", 2)]

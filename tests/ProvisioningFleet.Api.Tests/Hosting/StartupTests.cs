@@ -63,6 +63,7 @@ public sealed class StartupTests(PostgresFixture postgres)
         using var process = Start(["--demo", "--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
         {
             ["Fleet__Demo__DataPath"] = dataPath,
+            ["Fleet__Demo__Devices"] = "20",
         });
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

@@ -1,0 +1,27 @@
+namespace ProvisioningFleet.Bench.Inventory;
+
+/// <summary>How big and how long: <c>--devices N</c> (default 100,000), <c>--requests N</c> per list query (default 2,000).</summary>
+public sealed record InventoryBenchOptions(int Devices, int Requests)
+{
+    public static InventoryBenchOptions Parse(string[] args)
+    {
+        var devices = 100_000;
+        var requests = 2_000;
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--devices":
+                    devices = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "--requests":
+                    requests = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option {args[i]}; the options are --devices N and --requests N.");
+            }
+        }
+
+        return new InventoryBenchOptions(devices, requests);
+    }
+}
