@@ -26,7 +26,7 @@ public static class FleetObservabilityExtensions
         {
             options.IncludeScopes = true;
             options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
         builder.Services.TryAddSingleton(TimeProvider.System);

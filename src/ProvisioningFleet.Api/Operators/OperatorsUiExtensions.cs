@@ -16,7 +16,10 @@ public static class OperatorsUiExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapOperatorsUi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapStaticAssets().RequireAuthorization(FleetPolicies.Reader);
+        var files = new OperatorsUiFiles();
+        endpoints.MapGet("/ui/{**path}", (string path, HttpContext context) => files.Serve(path, context))
+            .RequireAuthorization(FleetPolicies.Reader)
+            .ExcludeFromDescription();
         endpoints.MapGet("/", () => TypedResults.Redirect(OverviewPath))
             .RequireAuthorization(FleetPolicies.Reader)
             .ExcludeFromDescription();

@@ -51,7 +51,7 @@ function showRemediations(page) {
     el('td', {}, r.actor ?? ''),
     el('td', {}, outcomeBadge(r.outcome)),
     el('td', {}, yesNo(r.verified)),
-    el('td', {}, r.skipReason ?? (errorText(r.error) || r.justification || ''))));
+    el('td', {}, [r.skipReason, errorText(r.error), r.justification].filter(Boolean).join(' · '))));
   fillTable(document.getElementById('remediations'), rows, 'No remediation yet');
 }
 
