@@ -19,6 +19,7 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
 {
     public async Task<Verdict> ProbeAsync(Device device, Credential? credential, VerdictPolicy policy, CancellationToken cancellationToken)
     {
+        using var activity = FleetTelemetry.StartDeviceActivity("fleet.probe", device.Id, device.HostName);
         ProbeResult result;
         try
         {
@@ -41,9 +42,11 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
 
         var verdict = Verdict.Decide(result, policy, device.FirstSeenInProvisioningAt);
         telemetry.ProbeCompleted(result.Duration, verdict.State.ToString());
+        activity?.SetTag("fleet.device.state", verdict.State.ToString());
         if (result.Error is { } error)
         {
             telemetry.WinRmFailed(error.Category.ToString());
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error.Category.ToString());
         }
 
         return verdict;

@@ -72,6 +72,8 @@ public sealed class RemediationRunner(
     public async Task<RemediationAttempt> RemediateAsync(
         Device device, Credential? credential, Verdict verdict, RemediationContext context, Action<FleetDbContext>? beforeInsert, CancellationToken cancellationToken)
     {
+        using var activity = FleetTelemetry.StartDeviceActivity("fleet.remediate", device.Id, device.HostName);
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["DeviceId"] = device.Id, ["HostName"] = device.HostName, ["SweepId"] = context.SweepId });
         var record = NewRecord(device, verdict, context, time.GetUtcNow());
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
@@ -128,6 +130,7 @@ public sealed class RemediationRunner(
         }
 
         telemetry.RemediationFinished(record.Outcome.ToString());
+        activity?.SetTag("fleet.remediation.outcome", record.Outcome.ToString());
         logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome} {SkipReason} {Error}",
             record.Id, device.HostName, record.Outcome, record.SkipReason, record.ErrorMessage);
         return new RemediationAttempt.Finished(record, result.Outcome == RemediationOutcome.Remediated ? verdict.AfterVerifiedFix(finishedAt) : null, result.RoundTrips);

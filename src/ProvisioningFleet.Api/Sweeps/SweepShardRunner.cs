@@ -5,6 +5,7 @@ using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Telemetry;
 using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
@@ -36,6 +37,11 @@ public sealed class SweepShardRunner(
     /// <summary>Returns true when the shard is done (all devices processed, or the sweep was cancelled).</summary>
     public async Task RunAsync(long sweepId, int shardIndex, CancellationToken shutdown)
     {
+        // Every log line and span of the shard, down to each device's probe and fix, carries the sweep.
+        using var activity = FleetTelemetry.ActivitySource.StartActivity("fleet.sweep.shard");
+        activity?.SetTag("fleet.sweep.id", sweepId);
+        activity?.SetTag("fleet.sweep.shard", shardIndex);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["SweepId"] = sweepId, ["Shard"] = shardIndex });
         var settings = options.Value;
         Sweep? sweep;
         SweepShard? shard;
@@ -84,6 +90,7 @@ public sealed class SweepShardRunner(
 
         async Task<DeviceOutcome> ProcessAsync(Device device, CancellationToken token)
         {
+            using var deviceScope = logger.BeginScope(new Dictionary<string, object> { ["DeviceId"] = device.Id, ["HostName"] = device.HostName });
             try
             {
                 return await ProbeAndFixAsync(device, token);

@@ -29,6 +29,18 @@ public sealed class FleetTelemetry
         _sweepDuration = meter.CreateHistogram<double>("fleet.sweep.duration", "s", "Wall time of a sweep, by final status.");
     }
 
+    /// <summary>
+    /// A span for work on one device (<c>fleet.probe</c>, <c>fleet.remediate</c>), tagged with the device so
+    /// that a trace leads to it; null when nobody listens. The caller disposes it.
+    /// </summary>
+    public static Activity? StartDeviceActivity(string name, long deviceId, string hostName)
+    {
+        var activity = ActivitySource.StartActivity(name);
+        activity?.SetTag("fleet.device.id", deviceId);
+        activity?.SetTag("fleet.device.host", hostName);
+        return activity;
+    }
+
     public void ProbeCompleted(TimeSpan elapsed, string state) =>
         _probeDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("state", state));
 
