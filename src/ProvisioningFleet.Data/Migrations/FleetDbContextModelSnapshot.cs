@@ -354,16 +354,20 @@ namespace ProvisioningFleet.Data.Migrations
                     b.HasIndex("LastRemediationId")
                         .HasDatabaseName("ix_devices_last_remediation_id");
 
-                    b.HasIndex("State")
-                        .HasDatabaseName("ix_devices_state");
-
                     b.HasIndex("TagKeys")
                         .HasDatabaseName("ix_devices_tag_keys");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("TagKeys"), "gin");
 
+                    b.HasIndex("State", "HostNameKey")
+                        .HasDatabaseName("ix_devices_state_host_name_key");
+
+                    b.HasIndex(new[] { "HostNameKey" }, "ix_devices_disabled_host_name_key")
+                        .HasDatabaseName("ix_devices_host_name_key1")
+                        .HasFilter("NOT enabled");
+
                     b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm")
-                        .HasDatabaseName("ix_devices_host_name_key1");
+                        .HasDatabaseName("ix_devices_host_name_key2");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), new[] { "gin_trgm_ops" });

@@ -328,6 +328,12 @@ namespace ProvisioningFleet.Data.Migrations
             migrationBuilder.CreateIndex(
                 name: "ix_devices_host_name_key1",
                 table: "devices",
+                column: "host_name_key",
+                filter: "NOT enabled");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_devices_host_name_key2",
+                table: "devices",
                 column: "host_name_key")
                 .Annotation("Npgsql:IndexMethod", "gin")
                 .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
@@ -338,9 +344,9 @@ namespace ProvisioningFleet.Data.Migrations
                 column: "last_remediation_id");
 
             migrationBuilder.CreateIndex(
-                name: "ix_devices_state",
+                name: "ix_devices_state_host_name_key",
                 table: "devices",
-                column: "state");
+                columns: new[] { "state", "host_name_key" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_devices_tag_keys",
