@@ -60,4 +60,22 @@ public class WsManSessionPoolTests
             Assert.Equal(2, factory.PooledSessions);
         }
     }
+
+    [Fact]
+    public async Task Many_callers_past_the_cap_at_once_all_get_sessions_and_the_pool_stays_bounded()
+    {
+        await using var factory = new WsManCimSessionFactory(new WsManSessionSettings { MaxPooledSessions = 16 }, TimeProvider.System);
+
+        // Trimming while other threads add and remove entries must never fail a caller.
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                await using var session = factory.Open(Target($"pc-{worker}-{i}"));
+                await Task.Yield();
+            }
+        })));
+
+        Assert.InRange(factory.PooledSessions, 1, 16 + 64);
+    }
 }

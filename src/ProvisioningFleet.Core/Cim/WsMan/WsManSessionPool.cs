@@ -16,6 +16,7 @@ internal sealed class WsManSessionPool(
 {
     private readonly ConcurrentDictionary<PoolKey, Entry> _entries = new();
     private long _lastTrimTicks;
+    private int _trimming;
 
     public int Count => _entries.Count;
 
@@ -71,21 +72,37 @@ internal sealed class WsManSessionPool(
         }
     }
 
-    /// <summary>Closes idle entries, least recently used first, until the pool is back under its cap; leased entries stay.</summary>
+    /// <summary>
+    /// Closes idle entries, least recently used first, until the pool is back under its cap; leased
+    /// entries stay. One caller trims at a time (the others go on with their lease), and it sorts a
+    /// snapshot: LINQ over the live dictionary copies it while other callers add and remove entries.
+    /// </summary>
     private void TrimToSize()
     {
-        var now = time.GetUtcNow();
-        foreach (var (key, entry) in _entries.OrderBy(e => e.Value.LastUsed).ToList())
+        if (Interlocked.CompareExchange(ref _trimming, 1, 0) != 0)
         {
-            if (_entries.Count <= maxEntries)
-            {
-                return;
-            }
+            return;
+        }
 
-            if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var (key, entry) in _entries.ToArray().OrderBy(e => e.Value.LastUsed))
             {
-                _ = entry.Client.DisposeAsync().AsTask();
+                if (_entries.Count <= maxEntries)
+                {
+                    return;
+                }
+
+                if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
+                {
+                    _ = entry.Client.DisposeAsync().AsTask();
+                }
             }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
         }
     }
 
