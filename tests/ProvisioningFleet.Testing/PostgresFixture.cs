@@ -109,8 +109,18 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Every test class keeps its host (Hangfire server and pools included) until the run ends, so
+    /// idle connections must close soon, or the classes together exhaust the server's connections.
+    /// </summary>
     private string DatabaseConnectionString(string database) =>
-        new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = database }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(_serverConnectionString)
+        {
+            Database = database,
+            MaxPoolSize = 30,
+            ConnectionIdleLifetime = 10,
+            ConnectionPruningInterval = 2,
+        }.ConnectionString;
 
     private async Task CreateTemplateAsync()
     {

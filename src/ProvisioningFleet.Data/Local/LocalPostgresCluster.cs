@@ -139,7 +139,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
         // Loopback only and no Unix socket: nothing outside this machine can reach it, and no shared socket folder is needed.
-        var serverOptions = $"-c port={Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200";
+        var serverOptions = $"-c port={Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=500";
         await RunAsync("pg_ctl",
             ["start", "-D", PgData, "-l", Path.Combine(DataDirectory, "postgres.log"), "-o", serverOptions, "-w", "-t", "60"],
             cancellationToken);
