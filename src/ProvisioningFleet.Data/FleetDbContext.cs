@@ -10,6 +10,7 @@ using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.WsMan.Cim;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data;
 

@@ -10,6 +10,7 @@ using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Devices;
 

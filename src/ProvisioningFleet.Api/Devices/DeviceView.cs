@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Devices;
 

@@ -8,6 +8,7 @@ using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.WsMan.Cim;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Engine;
 

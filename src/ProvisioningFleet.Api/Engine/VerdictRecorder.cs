@@ -49,7 +49,7 @@ public static class VerdictRecorder
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var changed = present.Where(v => previous[v.DeviceId] != v.Verdict.State.ToStored().ToString()).ToArray();
+        var changed = present.Where(v => previous[v.DeviceId] != v.Verdict.State.ToString()).ToArray();
         if (changed.Length > 0)
         {
             await using var insert = new NpgsqlCommand(InsertHistory, connection, transaction);
@@ -105,7 +105,7 @@ public static class VerdictRecorder
     {
         var p = command.Parameters;
         p.AddWithValue("id", rows.Select(r => r.DeviceId).ToArray());
-        p.AddWithValue("state", rows.Select(r => r.Verdict.State.ToStored().ToString()).ToArray());
+        p.AddWithValue("state", rows.Select(r => r.Verdict.State.ToString()).ToArray());
         p.AddWithValue("checked_at", rows.Select(r => r.Verdict.CheckedAt.ToUniversalTime()).ToArray());
         p.AddWithValue("reached", rows.Select(r => r.Verdict.Error is null).ToArray());
         p.AddWithValue("in_mode", rows.Select(r => r.Verdict.InProvisioningMode).ToArray());

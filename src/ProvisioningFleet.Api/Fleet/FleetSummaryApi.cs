@@ -5,6 +5,7 @@ using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Fleet;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Observability;
 

@@ -13,7 +13,7 @@ using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.WsMan.Cim;
-using CoreState = ProvisioningFleet.Core.Verdicts.DeviceState;
+
 
 namespace ProvisioningFleet.Api.Sweeps;
 
@@ -32,7 +32,7 @@ public sealed class SweepShardRunner(
     IOptions<EngineOptions> options,
     ILogger<SweepShardRunner> logger)
 {
-    private sealed record DeviceOutcome(long DeviceId, CoreState ProbedState, Verdict ToStore, RemediationOutcome? Remediation, int RoundTrips);
+    private sealed record DeviceOutcome(long DeviceId, DeviceState ProbedState, Verdict ToStore, RemediationOutcome? Remediation, int RoundTrips);
 
     /// <summary>Returns true when the shard is done (all devices processed, or the sweep was cancelled).</summary>
     public async Task RunAsync(long sweepId, int shardIndex, CancellationToken shutdown)
@@ -101,19 +101,19 @@ public sealed class SweepShardRunner(
                 logger.LogError(e, "Sweep {SweepId}: device {HostName} could not be processed", sweepId, device.HostName);
                 var failed = new Verdict
                 {
-                    State = CoreState.Error,
+                    State = DeviceState.Error,
                     CheckedAt = time.GetUtcNow(),
                     ProvisioningFirstSeenAt = device.FirstSeenInProvisioningAt,
                     Error = new ProbeError(CimErrorCategory.Fault, $"The service failed while processing this device: {e.GetType().Name}: {e.Message}", null),
                 };
-                return new DeviceOutcome(device.Id, CoreState.Error, failed, null, 0);
+                return new DeviceOutcome(device.Id, DeviceState.Error, failed, null, 0);
             }
         }
 
         async Task<DeviceOutcome> ProbeAndFixAsync(Device device, CancellationToken token)
         {
             var verdict = await probing.ProbeAsync(device, device.Credential, verdictPolicy, token);
-            if (!policy.AutoRemediate || verdict.State != CoreState.Overdue)
+            if (!policy.AutoRemediate || verdict.State != DeviceState.Overdue)
             {
                 return new DeviceOutcome(device.Id, verdict.State, verdict, null, verdict.RoundTrips);
             }

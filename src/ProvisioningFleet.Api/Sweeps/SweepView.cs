@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Sweeps;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Sweeps;
 

@@ -2,6 +2,7 @@ using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.WsMan.Cim;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data.Devices;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data.Devices;
 

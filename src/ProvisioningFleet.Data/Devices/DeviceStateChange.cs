@@ -1,4 +1,5 @@
 using ProvisioningFleet.WsMan.Cim;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data.Devices;
 

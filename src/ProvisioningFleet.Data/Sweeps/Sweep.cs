@@ -1,3 +1,4 @@
+using ProvisioningFleet.Core.Verdicts;
 namespace ProvisioningFleet.Data.Sweeps;
 
 /// <summary>One pass over the fleet (or the devices with a tag): its progress and counts.</summary>

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Testing;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Devices;
 

@@ -10,6 +10,7 @@ using ProvisioningFleet.Api.Policy;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Testing;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

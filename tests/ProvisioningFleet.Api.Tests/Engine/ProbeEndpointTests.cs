@@ -9,6 +9,7 @@ using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Testing;
 using ProvisioningFleet.WsMan.Cim;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

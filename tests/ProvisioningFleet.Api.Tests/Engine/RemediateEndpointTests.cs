@@ -9,6 +9,7 @@ using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Testing;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

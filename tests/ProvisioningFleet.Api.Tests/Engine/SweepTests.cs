@@ -10,6 +10,7 @@ using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Scenarios;
 using ProvisioningFleet.Testing;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

@@ -6,6 +6,7 @@ using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
+using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Operators;
 
