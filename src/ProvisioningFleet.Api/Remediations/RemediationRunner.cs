@@ -131,8 +131,18 @@ public sealed class RemediationRunner(
 
         telemetry.RemediationFinished(record.Outcome.ToString());
         activity?.SetTag("fleet.remediation.outcome", record.Outcome.ToString());
-        logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome} {SkipReason} {Error}",
-            record.Id, device.HostName, record.Outcome, record.SkipReason, record.ErrorMessage);
+        if (record.ErrorMessage is not null)
+        {
+            logger.LogWarning("Remediation {RemediationId} of {HostName}: {Outcome}: {Error}", record.Id, device.HostName, record.Outcome, record.ErrorMessage);
+        }
+        else if (record.SkipReason is not null)
+        {
+            logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome} ({SkipReason})", record.Id, device.HostName, record.Outcome, record.SkipReason);
+        }
+        else
+        {
+            logger.LogInformation("Remediation {RemediationId} of {HostName}: {Outcome}", record.Id, device.HostName, record.Outcome);
+        }
         return new RemediationAttempt.Finished(record, result.Outcome == RemediationOutcome.Remediated ? verdict.AfterVerifiedFix(finishedAt) : null, result.RoundTrips);
     }
 
