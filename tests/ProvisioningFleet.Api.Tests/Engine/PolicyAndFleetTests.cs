@@ -15,24 +15,12 @@ using ProvisioningFleet.Core.Verdicts;
 namespace ProvisioningFleet.Api.Tests.Engine;
 
 [Collection(PostgresCollection.Name)]
-public sealed class PolicyAndFleetTests(PostgresFixture postgres) : FleetApiTest(postgres)
+public sealed class PolicyAndFleetTests(PostgresFixture postgres) : EngineFleetTest(postgres)
 {
-    private EngineFleet _fleet = null!;
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => EngineFleet.Configure(settings);
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _fleet = await EngineFleet.StartAsync(Api);
-    }
-
-    public override async Task DisposeAsync() => await _fleet.DisposeAsync();
-
     [Fact]
     public async Task Put_replaces_the_whole_policy_and_moves_the_recurring_sweep()
     {
-        var response = await _fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "*/15 * * * *", graceMinutes = 30, remediateAfterMinutes = 120 });
+        var response = await Fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "*/15 * * * *", graceMinutes = 30, remediateAfterMinutes = 120 });
         var policy = await response.Content.ReadFromJsonAsync<PolicyView>(Json.Options);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -44,16 +32,16 @@ public sealed class PolicyAndFleetTests(PostgresFixture postgres) : FleetApiTest
         var audit = await db.AuditEntries.Where(a => a.Action == "policy.update").Select(a => a.Details).ToListAsync();
         Assert.Contains(audit, details => details!.Contains("*/15 * * * *"));
 
-        var defaults = await (await _fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { })).Content.ReadFromJsonAsync<PolicyView>(Json.Options);
+        var defaults = await (await Fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { })).Content.ReadFromJsonAsync<PolicyView>(Json.Options);
         Assert.Equal(("0 * * * *", 60, (int?)null), (defaults!.SweepCron, defaults.GraceMinutes, defaults.RemediateAfterMinutes));
     }
 
     [Fact]
     public async Task Bad_policies_are_refused_naming_each_field_and_change_nothing()
     {
-        var before = await _fleet.Admin.GetStringAsync("/api/v1/policy");
+        var before = await Fleet.Admin.GetStringAsync("/api/v1/policy");
 
-        var response = await _fleet.Admin.PutAsJsonAsync("/api/v1/policy",
+        var response = await Fleet.Admin.PutAsJsonAsync("/api/v1/policy",
             new { sweepCron = "every hour", graceMinutes = -1, maxRemediationsPerSweep = -5, historyRetentionDays = 0, remediateAfterMinutes = 0 });
         var text = await response.Content.ReadAsStringAsync();
 
@@ -63,8 +51,8 @@ public sealed class PolicyAndFleetTests(PostgresFixture postgres) : FleetApiTest
             Assert.Contains(field, text);
         }
 
-        Assert.Equal(HttpStatusCode.BadRequest, (await _fleet.Admin.PutAsync("/api/v1/policy", new StringContent("{\"graceMinutes\": \"soon\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
-        Assert.Equal(before, await _fleet.Admin.GetStringAsync("/api/v1/policy"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Fleet.Admin.PutAsync("/api/v1/policy", new StringContent("{\"graceMinutes\": \"soon\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(before, await Fleet.Admin.GetStringAsync("/api/v1/policy"));
         using var operatorClient = await Api.CreateClientAsync(ApiKeyRole.Operator);
         Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.PutAsJsonAsync("/api/v1/policy", new { })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await operatorClient.GetAsync("/api/v1/policy")).StatusCode);
@@ -73,13 +61,13 @@ public sealed class PolicyAndFleetTests(PostgresFixture postgres) : FleetApiTest
     [Fact]
     public async Task The_fleet_summary_counts_states_fixes_and_the_last_sweep()
     {
-        await _fleet.AddAsync("sum-fine");
-        await _fleet.AddAsync("sum-stuck", d => d.EnterProvisioningMode(TimeSpan.FromDays(3)));
-        await _fleet.AddAsync("sum-busy", d => { d.EnterProvisioningMode(TimeSpan.FromDays(3)); d.RunningProcesses = ["TSManager.exe"]; });
-        var before = (await _fleet.Admin.GetFromJsonAsync<FleetSummary>("/api/v1/fleet/summary", Json.Options))!;
+        await Fleet.AddAsync("sum-fine");
+        await Fleet.AddAsync("sum-stuck", d => d.EnterProvisioningMode(TimeSpan.FromDays(3)));
+        await Fleet.AddAsync("sum-busy", d => { d.EnterProvisioningMode(TimeSpan.FromDays(3)); d.RunningProcesses = ["TSManager.exe"]; });
+        var before = (await Fleet.Admin.GetFromJsonAsync<FleetSummary>("/api/v1/fleet/summary", Json.Options))!;
 
-        var sweep = await _fleet.SweepAsync(_fleet.Admin);
-        var after = (await _fleet.Admin.GetFromJsonAsync<FleetSummary>("/api/v1/fleet/summary", Json.Options))!;
+        var sweep = await Fleet.SweepAsync(Fleet.Admin);
+        var after = (await Fleet.Admin.GetFromJsonAsync<FleetSummary>("/api/v1/fleet/summary", Json.Options))!;
 
         Assert.Equal(before.Total, after.Total);
         Assert.Equal(before.RemediatedLast24h + 1, after.RemediatedLast24h);
@@ -92,8 +80,8 @@ public sealed class PolicyAndFleetTests(PostgresFixture postgres) : FleetApiTest
     [Fact]
     public async Task History_older_than_the_retention_is_pruned()
     {
-        var device = await _fleet.AddAsync("pruned");
-        var id = _fleet.IdOf(device);
+        var device = await Fleet.AddAsync("pruned");
+        var id = Fleet.IdOf(device);
         await using (var db = Api.CreateDbContext())
         {
             db.DeviceStateChanges.AddRange(

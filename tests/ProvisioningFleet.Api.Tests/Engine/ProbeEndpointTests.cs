@@ -14,24 +14,12 @@ using ProvisioningFleet.Core.Verdicts;
 namespace ProvisioningFleet.Api.Tests.Engine;
 
 [Collection(PostgresCollection.Name)]
-public sealed class ProbeEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
+public sealed class ProbeEndpointTests(PostgresFixture postgres) : EngineFleetTest(postgres)
 {
-    private EngineFleet _fleet = null!;
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => EngineFleet.Configure(settings);
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _fleet = await EngineFleet.StartAsync(Api);
-    }
-
-    public override async Task DisposeAsync() => await _fleet.DisposeAsync();
-
     private async Task<DeviceView> ProbeAsync(SimulatedDevice device)
     {
         using var operatorClient = await Api.CreateClientAsync(ApiKeyRole.Operator);
-        var response = await operatorClient.PostAsync($"/api/v1/devices/{_fleet.IdOf(device)}/probe", null);
+        var response = await operatorClient.PostAsync($"/api/v1/devices/{Fleet.IdOf(device)}/probe", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<DeviceView>(Json.Options))!;
     }
@@ -40,14 +28,14 @@ public sealed class ProbeEndpointTests(PostgresFixture postgres) : FleetApiTest(
     public async Task Every_state_is_detected_over_real_WS_Man()
     {
         var now = DateTimeOffset.UtcNow;
-        var healthy = await _fleet.AddAsync("healthy", d => d.ProvisioningMode = "False");
-        var provisioning = await _fleet.AddAsync("provisioning", d => d.EnterProvisioningMode(TimeSpan.FromMinutes(30)));
-        var overdue = await _fleet.AddAsync("overdue", d => { d.EnabledTimeAsQword = true; d.ProvisioningMaxMinutes = 0; d.EnterProvisioningMode(TimeSpan.FromHours(50)); });
-        var taskSequence = await _fleet.AddAsync("ts", d => { d.EnterProvisioningMode(TimeSpan.FromDays(4)); d.RunningProcesses = ["TSManager.exe", "SetupHost.exe"]; });
-        var noClient = await _fleet.AddAsync("noclient", d => d.ClientInstalled = false);
-        var unreachable = await _fleet.AddAsync("down", d => d.Behavior = DeviceBehavior.RefuseConnections);
-        var denied = await _fleet.AddAsync("denied", d => d.Behavior = DeviceBehavior.AccessDenied);
-        var broken = await _fleet.AddAsync("broken", d => d.Behavior = DeviceBehavior.Malformed);
+        var healthy = await Fleet.AddAsync("healthy", d => d.ProvisioningMode = "False");
+        var provisioning = await Fleet.AddAsync("provisioning", d => d.EnterProvisioningMode(TimeSpan.FromMinutes(30)));
+        var overdue = await Fleet.AddAsync("overdue", d => { d.EnabledTimeAsQword = true; d.ProvisioningMaxMinutes = 0; d.EnterProvisioningMode(TimeSpan.FromHours(50)); });
+        var taskSequence = await Fleet.AddAsync("ts", d => { d.EnterProvisioningMode(TimeSpan.FromDays(4)); d.RunningProcesses = ["TSManager.exe", "SetupHost.exe"]; });
+        var noClient = await Fleet.AddAsync("noclient", d => d.ClientInstalled = false);
+        var unreachable = await Fleet.AddAsync("down", d => d.Behavior = DeviceBehavior.RefuseConnections);
+        var denied = await Fleet.AddAsync("denied", d => d.Behavior = DeviceBehavior.AccessDenied);
+        var broken = await Fleet.AddAsync("broken", d => d.Behavior = DeviceBehavior.Malformed);
 
         var healthyView = await ProbeAsync(healthy);
         Assert.Equal(DeviceState.Healthy, healthyView.State);
@@ -84,14 +72,14 @@ public sealed class ProbeEndpointTests(PostgresFixture postgres) : FleetApiTest(
         Assert.Equal(CimErrorCategory.Protocol, brokenView.LastError?.Category);
 
         // Probing never touches a device.
-        Assert.All(_fleet.Simulator.Fleet.AllInvocations(), i => Assert.NotEqual("SetClientProvisioningMode", i.Method));
+        Assert.All(Fleet.Simulator.Fleet.AllInvocations(), i => Assert.NotEqual("SetClientProvisioningMode", i.Method));
     }
 
     [Fact]
     public async Task A_skewed_clock_does_not_make_a_device_overdue()
     {
         // The device's clock is three days behind; by that clock it entered provisioning mode an hour ago.
-        var skewed = await _fleet.AddAsync("skewed", d => { d.ClockSkew = TimeSpan.FromDays(-3); d.EnterProvisioningMode(TimeSpan.FromHours(1)); });
+        var skewed = await Fleet.AddAsync("skewed", d => { d.ClockSkew = TimeSpan.FromDays(-3); d.EnterProvisioningMode(TimeSpan.FromHours(1)); });
 
         var view = await ProbeAsync(skewed);
 
@@ -103,19 +91,19 @@ public sealed class ProbeEndpointTests(PostgresFixture postgres) : FleetApiTest(
     [Fact]
     public async Task A_probe_of_a_healthy_client_is_one_round_trip()
     {
-        var healthy = await _fleet.AddAsync("one-trip");
-        var before = _fleet.Simulator.Fleet.Invocations(healthy.HostName).Count;
+        var healthy = await Fleet.AddAsync("one-trip");
+        var before = Fleet.Simulator.Fleet.Invocations(healthy.HostName).Count;
 
         await ProbeAsync(healthy);
 
-        var calls = _fleet.Simulator.Fleet.Invocations(healthy.HostName).Skip(before).ToList();
+        var calls = Fleet.Simulator.Fleet.Invocations(healthy.HostName).Skip(before).ToList();
         Assert.Equal(["GetStringValue"], calls.Select(c => c.Method));
     }
 
     [Fact]
     public async Task History_gets_a_row_only_when_the_state_changes()
     {
-        var device = await _fleet.AddAsync("history");
+        var device = await Fleet.AddAsync("history");
         await ProbeAsync(device);
         await ProbeAsync(device);
         await ProbeAsync(device);
@@ -123,25 +111,25 @@ public sealed class ProbeEndpointTests(PostgresFixture postgres) : FleetApiTest(
         await ProbeAsync(device);
         await ProbeAsync(device);
 
-        var history = await _fleet.Admin.GetFromJsonAsync<PagedList<StateChangeView>>($"/api/v1/devices/{_fleet.IdOf(device)}/history", Json.Options);
+        var history = await Fleet.Admin.GetFromJsonAsync<PagedList<StateChangeView>>($"/api/v1/devices/{Fleet.IdOf(device)}/history", Json.Options);
 
         Assert.Equal(2, history!.Total);
         Assert.Equal((DeviceState.Healthy, DeviceState.Overdue), (history.Items[0].FromState, history.Items[0].ToState));
         Assert.Equal((DeviceState.Unknown, DeviceState.Healthy), (history.Items[1].FromState, history.Items[1].ToState));
         await using var db = Api.CreateDbContext();
-        Assert.Equal(2, await db.DeviceStateChanges.CountAsync(c => c.DeviceId == _fleet.IdOf(device)));
+        Assert.Equal(2, await db.DeviceStateChanges.CountAsync(c => c.DeviceId == Fleet.IdOf(device)));
     }
 
     [Fact]
     public async Task Probing_needs_an_Operator_and_an_existing_device()
     {
-        var device = await _fleet.AddAsync("roles");
+        var device = await Fleet.AddAsync("roles");
         using var reader = await Api.CreateClientAsync(ApiKeyRole.Reader);
         using var anonymous = Api.CreateAnonymousClient();
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync($"/api/v1/devices/{_fleet.IdOf(device)}/probe", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/api/v1/devices/{_fleet.IdOf(device)}/probe", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _fleet.Admin.PostAsync("/api/v1/devices/999999999/probe", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/devices/{_fleet.IdOf(device)}/history")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync($"/api/v1/devices/{Fleet.IdOf(device)}/probe", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/api/v1/devices/{Fleet.IdOf(device)}/probe", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Fleet.Admin.PostAsync("/api/v1/devices/999999999/probe", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"/api/v1/devices/{Fleet.IdOf(device)}/history")).StatusCode);
     }
 }

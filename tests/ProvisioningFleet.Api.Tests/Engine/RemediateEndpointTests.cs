@@ -14,33 +14,21 @@ using ProvisioningFleet.Core.Verdicts;
 namespace ProvisioningFleet.Api.Tests.Engine;
 
 [Collection(PostgresCollection.Name)]
-public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
+public sealed class RemediateEndpointTests(PostgresFixture postgres) : EngineFleetTest(postgres)
 {
-    private EngineFleet _fleet = null!;
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => EngineFleet.Configure(settings);
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _fleet = await EngineFleet.StartAsync(Api);
-    }
-
-    public override async Task DisposeAsync() => await _fleet.DisposeAsync();
-
     private static void Overdue(SimulatedDevice d) => d.EnterProvisioningMode(TimeSpan.FromDays(3));
 
     private async Task<(HttpStatusCode Status, RemediationView? View)> RemediateAsync(SimulatedDevice device, object? body = null, ApiKeyRole role = ApiKeyRole.Operator)
     {
         using var client = await Api.CreateClientAsync(role);
-        var response = await client.PostAsJsonAsync($"/api/v1/devices/{_fleet.IdOf(device)}/remediate", body ?? new { });
+        var response = await client.PostAsJsonAsync($"/api/v1/devices/{Fleet.IdOf(device)}/remediate", body ?? new { });
         return (response.StatusCode, response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<RemediationView>(Json.Options) : null);
     }
 
     [Fact]
     public async Task An_overdue_client_is_fixed_verified_and_asked_for_policy()
     {
-        var device = await _fleet.AddAsync("stuck", Overdue);
+        var device = await Fleet.AddAsync("stuck", Overdue);
 
         var (status, view) = await RemediateAsync(device, new { justification = "INC-1234" });
 
@@ -51,12 +39,12 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
         Assert.Equal("INC-1234", view.Justification);
         Assert.NotNull(view.FinishedAt);
         Assert.False(device.InProvisioningMode);
-        var calls = _fleet.Simulator.Fleet.Invocations(device.HostName).Where(i => i.ClassName == "SMS_Client").ToList();
+        var calls = Fleet.Simulator.Fleet.Invocations(device.HostName).Where(i => i.ClassName == "SMS_Client").ToList();
         Assert.Equal(["SetClientProvisioningMode", "TriggerSchedule", "TriggerSchedule"], calls.Select(c => c.Method));
         Assert.Equal("false", calls[0].Parameters["bEnable"], ignoreCase: true);
         Assert.Equal(["{00000000-0000-0000-0000-000000000021}", "{00000000-0000-0000-0000-000000000022}"], calls.Skip(1).Select(c => c.Parameters["sScheduleID"]));
 
-        var deviceView = await _fleet.Admin.GetFromJsonAsync<DeviceView>($"/api/v1/devices/{_fleet.IdOf(device)}", Json.Options);
+        var deviceView = await Fleet.Admin.GetFromJsonAsync<DeviceView>($"/api/v1/devices/{Fleet.IdOf(device)}", Json.Options);
         Assert.Equal(DeviceState.Healthy, deviceView!.State);
         Assert.Equal(view.Id, deviceView.LastRemediation?.Id);
         Assert.Equal(RemediationOutcome.Remediated, deviceView.LastRemediation?.Outcome);
@@ -65,7 +53,7 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
     [Fact]
     public async Task A_fix_that_does_not_take_effect_is_Failed()
     {
-        var device = await _fleet.AddAsync("stubborn", d => { Overdue(d); d.FixTakesEffect = false; });
+        var device = await Fleet.AddAsync("stubborn", d => { Overdue(d); d.FixTakesEffect = false; });
 
         var (_, view) = await RemediateAsync(device);
 
@@ -73,16 +61,16 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
         Assert.False(view.Verified);
         Assert.Contains("still in provisioning mode", view.Error!.Message);
         Assert.True(device.InProvisioningMode);
-        Assert.DoesNotContain(_fleet.Simulator.Fleet.Invocations(device.HostName), i => i.Method == "TriggerSchedule");
+        Assert.DoesNotContain(Fleet.Simulator.Fleet.Invocations(device.HostName), i => i.Method == "TriggerSchedule");
     }
 
     [Fact]
     public async Task Devices_that_are_not_overdue_are_skipped_with_the_reason_and_never_touched()
     {
-        var inside = await _fleet.AddAsync("inside", d => d.EnterProvisioningMode(TimeSpan.FromHours(1)));
-        var busy = await _fleet.AddAsync("busy", d => { Overdue(d); d.RunningProcesses = ["TSManager.exe"]; });
-        var excluded = await _fleet.AddAsync("excluded", Overdue, excluded: true);
-        var healthy = await _fleet.AddAsync("fine");
+        var inside = await Fleet.AddAsync("inside", d => d.EnterProvisioningMode(TimeSpan.FromHours(1)));
+        var busy = await Fleet.AddAsync("busy", d => { Overdue(d); d.RunningProcesses = ["TSManager.exe"]; });
+        var excluded = await Fleet.AddAsync("excluded", Overdue, excluded: true);
+        var healthy = await Fleet.AddAsync("fine");
 
         Assert.Equal((RemediationOutcome.Skipped, RemediationSkipReason.NotOverdue), Outcome(await RemediateAsync(inside)));
         Assert.Equal((RemediationOutcome.Skipped, RemediationSkipReason.TaskSequenceRunning), Outcome(await RemediateAsync(busy)));
@@ -91,7 +79,7 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
 
         foreach (var device in new[] { inside, busy, excluded, healthy })
         {
-            Assert.Equal(0, _fleet.FixesSentTo(device));
+            Assert.Equal(0, Fleet.FixesSentTo(device));
         }
 
         static (RemediationOutcome, RemediationSkipReason?) Outcome((HttpStatusCode, RemediationView?) result) => (result.Item2!.Outcome, result.Item2.SkipReason);
@@ -100,12 +88,12 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
     [Fact]
     public async Task Overrides_are_for_Admins_and_audited()
     {
-        var early = await _fleet.AddAsync("early", d => d.EnterProvisioningMode(TimeSpan.FromHours(1)));
-        var busy = await _fleet.AddAsync("busy-admin", d => { Overdue(d); d.RunningProcesses = ["TSManager.exe"]; });
+        var early = await Fleet.AddAsync("early", d => d.EnterProvisioningMode(TimeSpan.FromHours(1)));
+        var busy = await Fleet.AddAsync("busy-admin", d => { Overdue(d); d.RunningProcesses = ["TSManager.exe"]; });
 
         Assert.Equal(HttpStatusCode.Forbidden, (await RemediateAsync(early, new { @override = true })).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await RemediateAsync(busy, new { ignoreTaskSequence = true })).Status);
-        Assert.Equal(0, _fleet.FixesSentTo(early) + _fleet.FixesSentTo(busy));
+        Assert.Equal(0, Fleet.FixesSentTo(early) + Fleet.FixesSentTo(busy));
 
         // Override alone never touches a running task sequence; ignoreTaskSequence does.
         Assert.Equal(RemediationSkipReason.TaskSequenceRunning, (await RemediateAsync(busy, new { @override = true }, ApiKeyRole.Admin)).View!.SkipReason);
@@ -114,27 +102,27 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
 
         await using var db = Api.CreateDbContext();
         var audit = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "device.remediate.override").ToListAsync();
-        Assert.Contains(audit, a => a.Target == $"device/{_fleet.IdOf(early)}" && a.Details!.Contains("pilot"));
-        Assert.Contains(audit, a => a.Target == $"device/{_fleet.IdOf(busy)}");
+        Assert.Contains(audit, a => a.Target == $"device/{Fleet.IdOf(early)}" && a.Details!.Contains("pilot"));
+        Assert.Contains(audit, a => a.Target == $"device/{Fleet.IdOf(busy)}");
     }
 
     [Fact]
     public async Task A_dry_run_changes_nothing_on_the_device()
     {
-        var device = await _fleet.AddAsync("dry", Overdue);
+        var device = await Fleet.AddAsync("dry", Overdue);
 
         var (_, view) = await RemediateAsync(device, new { dryRun = true });
 
         Assert.Equal(RemediationOutcome.DryRun, view!.Outcome);
         Assert.True(device.InProvisioningMode);
-        Assert.DoesNotContain(_fleet.Simulator.Fleet.Invocations(device.HostName), i => i.ClassName == "SMS_Client");
+        Assert.DoesNotContain(Fleet.Simulator.Fleet.Invocations(device.HostName), i => i.ClassName == "SMS_Client");
     }
 
     [Fact]
     public async Task A_remediation_under_way_answers_409_and_the_database_allows_only_one()
     {
-        var device = await _fleet.AddAsync("locked", Overdue);
-        var id = _fleet.IdOf(device);
+        var device = await Fleet.AddAsync("locked", Overdue);
+        var id = Fleet.IdOf(device);
         await using (var db = Api.CreateDbContext())
         {
             db.Remediations.Add(new Remediation
@@ -146,7 +134,7 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
         }
 
         Assert.Equal(HttpStatusCode.Conflict, (await RemediateAsync(device)).Status);
-        Assert.Equal(0, _fleet.FixesSentTo(device));
+        Assert.Equal(0, Fleet.FixesSentTo(device));
         await using (var db = Api.CreateDbContext())
         {
             db.Remediations.Add(new Remediation
@@ -161,11 +149,11 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
     [Fact]
     public async Task Concurrent_requests_for_one_device_fix_it_once()
     {
-        var device = await _fleet.AddAsync("race", d => { Overdue(d); d.Latency = TimeSpan.FromMilliseconds(50); });
+        var device = await Fleet.AddAsync("race", d => { Overdue(d); d.Latency = TimeSpan.FromMilliseconds(50); });
 
         var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RemediateAsync(device)));
 
-        Assert.Equal(1, _fleet.FixesSentTo(device));
+        Assert.Equal(1, Fleet.FixesSentTo(device));
         Assert.Single(results, r => r.View?.Outcome == RemediationOutcome.Remediated);
         Assert.All(results.Where(r => r.View?.Outcome != RemediationOutcome.Remediated),
             r => Assert.True(r.Status == HttpStatusCode.Conflict || r.View?.SkipReason == RemediationSkipReason.NotOverdue, $"{r.Status} {r.View?.Outcome} {r.View?.SkipReason}"));
@@ -174,13 +162,13 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : FleetApiT
     [Fact]
     public async Task The_trail_lists_and_filters_remediations()
     {
-        var device = await _fleet.AddAsync("trail", Overdue);
+        var device = await Fleet.AddAsync("trail", Overdue);
         await RemediateAsync(device, new { dryRun = true });
         await RemediateAsync(device);
 
-        var all = await _fleet.Admin.GetFromJsonAsync<Lists.PagedList<RemediationView>>($"/api/v1/remediations?deviceId={_fleet.IdOf(device)}", Json.Options);
-        var fixes = await _fleet.Admin.GetFromJsonAsync<Lists.PagedList<RemediationView>>($"/api/v1/remediations?deviceId={_fleet.IdOf(device)}&outcome=Remediated", Json.Options);
-        var bad = await _fleet.Admin.GetAsync("/api/v1/remediations?outcome=Sometimes&deviceId=x");
+        var all = await Fleet.Admin.GetFromJsonAsync<Lists.PagedList<RemediationView>>($"/api/v1/remediations?deviceId={Fleet.IdOf(device)}", Json.Options);
+        var fixes = await Fleet.Admin.GetFromJsonAsync<Lists.PagedList<RemediationView>>($"/api/v1/remediations?deviceId={Fleet.IdOf(device)}&outcome=Remediated", Json.Options);
+        var bad = await Fleet.Admin.GetAsync("/api/v1/remediations?outcome=Sometimes&deviceId=x");
 
         Assert.Equal([RemediationOutcome.Remediated, RemediationOutcome.DryRun], all!.Items.Select(r => r.Outcome));
         Assert.Single(fixes!.Items);

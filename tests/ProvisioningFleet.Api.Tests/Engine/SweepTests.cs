@@ -15,20 +15,8 @@ using ProvisioningFleet.Core.Verdicts;
 namespace ProvisioningFleet.Api.Tests.Engine;
 
 [Collection(PostgresCollection.Name)]
-public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres)
+public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postgres)
 {
-    private EngineFleet _fleet = null!;
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => EngineFleet.Configure(settings);
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _fleet = await EngineFleet.StartAsync(Api);
-    }
-
-    public override async Task DisposeAsync() => await _fleet.DisposeAsync();
-
     private static void Overdue(SimulatedDevice d) => d.EnterProvisioningMode(TimeSpan.FromDays(3));
 
     /// <summary>What the verdict on a simulated device must be, from its ground truth (grace 60 minutes).</summary>
@@ -47,7 +35,7 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
     [Fact]
     public async Task A_sweep_of_2000_devices_finishes_with_exact_counts_and_fixes_only_the_overdue()
     {
-        var devices = FleetScenario.Generate(new FleetMix { Devices = 2000, Flaky = 0, HostPrefix = "pc-", Domain = _fleet.Tag + ".test", Seed = 7 });
+        var devices = FleetScenario.Generate(new FleetMix { Devices = 2000, Flaky = 0, HostPrefix = "pc-", Domain = Fleet.Tag + ".test", Seed = 7 });
         foreach (var device in devices.Where(d => d.Behavior == DeviceBehavior.Silent))
         {
             // Silent devices cost the whole probe timeout each; refusing ones test the same verdict in milliseconds.
@@ -58,10 +46,10 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
         var overdue = devices.Where(d => expected[d] == DeviceState.Overdue).ToList();
         Assert.InRange(overdue.Count, 20, 80);
         Assert.Contains(devices, d => expected[d] == DeviceState.TaskSequenceRunning);
-        await _fleet.RegisterAsync(devices);
+        await Fleet.RegisterAsync(devices);
         using var operatorClient = await Api.CreateClientAsync(ApiKeyRole.Operator);
 
-        var sweep = await _fleet.SweepAsync(operatorClient);
+        var sweep = await Fleet.SweepAsync(operatorClient);
 
         Assert.Equal(SweepStatus.Completed, sweep.Status);
         Assert.Equal(2000, sweep.Total);
@@ -74,13 +62,13 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
         Assert.Equal(overdue.Count, sweep.Remediated);
         Assert.Equal(0, sweep.RemediationsFailed);
         Assert.Equal(0, sweep.Skipped);
-        Assert.All(devices, d => Assert.Equal(expected[d] == DeviceState.Overdue ? 1 : 0, _fleet.FixesSentTo(d)));
+        Assert.All(devices, d => Assert.Equal(expected[d] == DeviceState.Overdue ? 1 : 0, Fleet.FixesSentTo(d)));
         Assert.All(overdue, d => Assert.False(d.InProvisioningMode));
         // Healthy devices cost one round trip each; the figure is kept on the sweep.
         Assert.InRange(sweep.RoundTrips, 2000, 2000 + 20L * devices.Count(d => expected[d] is not DeviceState.Healthy));
 
         await using var db = Api.CreateDbContext();
-        var stored = await db.Devices.AsNoTracking().Where(d => d.TagKeys.Contains(_fleet.Tag)).GroupBy(d => d.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync();
+        var stored = await db.Devices.AsNoTracking().Where(d => d.TagKeys.Contains(Fleet.Tag)).GroupBy(d => d.State).Select(g => new { g.Key, Count = g.Count() }).ToListAsync();
         Assert.Equal(overdue.Count + expected.Values.Count(s => s == DeviceState.Healthy), stored.Single(s => s.Key == DeviceState.Healthy).Count);
         Assert.Equal(2000, await db.DeviceStateChanges.CountAsync(c => c.SweepId == sweep.Id));
     }
@@ -91,43 +79,43 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
         var stuck = new List<SimulatedDevice>();
         for (var i = 0; i < 10; i++)
         {
-            stuck.Add(await _fleet.AddAsync($"stuck-{i}", Overdue));
+            stuck.Add(await Fleet.AddAsync($"stuck-{i}", Overdue));
         }
 
-        var busy = await _fleet.AddAsync("busy", d => { Overdue(d); d.TaskSequences = [new SimulatedTaskSequence("{A}", "PS100042", "PS12345A", SimulatedTaskSequence.Running)]; });
-        var excluded = await _fleet.AddAsync("excluded", Overdue, excluded: true);
-        var inside = await _fleet.AddAsync("inside", d => d.EnterProvisioningMode(TimeSpan.FromMinutes(10)));
-        Assert.Equal(HttpStatusCode.OK, (await _fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = 3 })).StatusCode);
+        var busy = await Fleet.AddAsync("busy", d => { Overdue(d); d.TaskSequences = [new SimulatedTaskSequence("{A}", "PS100042", "PS12345A", SimulatedTaskSequence.Running)]; });
+        var excluded = await Fleet.AddAsync("excluded", Overdue, excluded: true);
+        var inside = await Fleet.AddAsync("inside", d => d.EnterProvisioningMode(TimeSpan.FromMinutes(10)));
+        Assert.Equal(HttpStatusCode.OK, (await Fleet.Admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = 3 })).StatusCode);
 
-        var sweep = await _fleet.SweepAsync(_fleet.Admin);
+        var sweep = await Fleet.SweepAsync(Fleet.Admin);
 
         Assert.Equal(3, sweep.Remediated);
         Assert.Equal(7 + 1, sweep.Skipped);
-        Assert.Equal(3, stuck.Sum(_fleet.FixesSentTo));
-        Assert.Equal(0, _fleet.FixesSentTo(busy) + _fleet.FixesSentTo(excluded) + _fleet.FixesSentTo(inside));
+        Assert.Equal(3, stuck.Sum(Fleet.FixesSentTo));
+        Assert.Equal(0, Fleet.FixesSentTo(busy) + Fleet.FixesSentTo(excluded) + Fleet.FixesSentTo(inside));
         Assert.Equal(1, sweep.ByState[nameof(DeviceState.TaskSequenceRunning)]);
-        var records = await _fleet.RemediationsOfAsync(sweep.Id);
+        var records = await Fleet.RemediationsOfAsync(sweep.Id);
         Assert.Equal(7, records.Count(r => r.SkipReason == RemediationSkipReason.BlastRadius));
-        Assert.Single(records, r => r.SkipReason == RemediationSkipReason.Excluded && r.DeviceId == _fleet.IdOf(excluded));
-        Assert.DoesNotContain(records, r => r.DeviceId == _fleet.IdOf(busy) || r.DeviceId == _fleet.IdOf(inside));
+        Assert.Single(records, r => r.SkipReason == RemediationSkipReason.Excluded && r.DeviceId == Fleet.IdOf(excluded));
+        Assert.DoesNotContain(records, r => r.DeviceId == Fleet.IdOf(busy) || r.DeviceId == Fleet.IdOf(inside));
     }
 
     [Fact]
     public async Task A_dry_run_sweep_counts_what_it_would_fix_and_changes_nothing()
     {
-        var stuck = await _fleet.AddAsync("dry-stuck", Overdue);
-        var other = await _fleet.AddAsync("dry-stuck-2", Overdue);
-        await _fleet.AddAsync("dry-fine");
+        var stuck = await Fleet.AddAsync("dry-stuck", Overdue);
+        var other = await Fleet.AddAsync("dry-stuck-2", Overdue);
+        await Fleet.AddAsync("dry-fine");
 
-        var sweep = await _fleet.SweepAsync(_fleet.Admin, dryRun: true);
+        var sweep = await Fleet.SweepAsync(Fleet.Admin, dryRun: true);
 
         Assert.True(sweep.DryRun);
         Assert.Equal(2, sweep.WouldRemediate);
         Assert.Equal(0, sweep.Remediated);
         Assert.True(stuck.InProvisioningMode && other.InProvisioningMode);
-        Assert.DoesNotContain(_fleet.Simulator.Fleet.AllInvocations(), i => i.ClassName == "SMS_Client");
-        Assert.All(await _fleet.RemediationsOfAsync(sweep.Id), r => Assert.Equal(RemediationOutcome.DryRun, r.Outcome));
-        var summary = await _fleet.Admin.GetFromJsonAsync<Fleet.FleetSummary>("/api/v1/fleet/summary", Json.Options);
+        Assert.DoesNotContain(Fleet.Simulator.Fleet.AllInvocations(), i => i.ClassName == "SMS_Client");
+        Assert.All(await Fleet.RemediationsOfAsync(sweep.Id), r => Assert.Equal(RemediationOutcome.DryRun, r.Outcome));
+        var summary = await Fleet.Admin.GetFromJsonAsync<Fleet.FleetSummary>("/api/v1/fleet/summary", Json.Options);
         Assert.Equal(sweep.Id, summary!.LastSweep?.Id);
         Assert.True(summary.Overdue >= 2);
     }
@@ -135,10 +123,10 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
     [Fact]
     public async Task A_shard_run_again_after_a_crash_never_fixes_a_device_twice()
     {
-        var stuck = await _fleet.AddAsync("crash-stuck", Overdue);
-        await _fleet.AddAsync("crash-fine");
-        var sweep = await _fleet.SweepAsync(_fleet.Admin);
-        Assert.Equal(1, _fleet.FixesSentTo(stuck));
+        var stuck = await Fleet.AddAsync("crash-stuck", Overdue);
+        await Fleet.AddAsync("crash-fine");
+        var sweep = await Fleet.SweepAsync(Fleet.Admin);
+        Assert.Equal(1, Fleet.FixesSentTo(stuck));
 
         // As if the worker had died after the fix but before its batch was written: the shard is not done,
         // nothing is marked processed, and the device is (again) in provisioning mode.
@@ -146,7 +134,7 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
         await using (var db = Api.CreateDbContext())
         {
             await db.Sweeps.Where(s => s.Id == sweep.Id).ExecuteUpdateAsync(set => set.SetProperty(s => s.Status, SweepStatus.Running).SetProperty(s => s.ShardsCompleted, 0).SetProperty(s => s.ShardCount, 1));
-            db.Set<SweepShard>().Add(new SweepShard { SweepId = sweep.Id, Index = 0, DeviceIds = [.. _fleet.Ids.Values] });
+            db.Set<SweepShard>().Add(new SweepShard { SweepId = sweep.Id, Index = 0, DeviceIds = [.. Fleet.Ids.Values] });
             await db.SaveChangesAsync();
         }
 
@@ -155,9 +143,9 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
             await scope.ServiceProvider.GetRequiredService<SweepJobs>().RunShardAsync(sweep.Id, 0, null, CancellationToken.None);
         }
 
-        Assert.Equal(1, _fleet.FixesSentTo(stuck));
-        Assert.Single(await _fleet.RemediationsOfAsync(sweep.Id), r => r.DeviceId == _fleet.IdOf(stuck));
-        var after = await EngineFleet.WaitForAsync(_fleet.Admin, sweep.Id);
+        Assert.Equal(1, Fleet.FixesSentTo(stuck));
+        Assert.Single(await Fleet.RemediationsOfAsync(sweep.Id), r => r.DeviceId == Fleet.IdOf(stuck));
+        var after = await EngineFleet.WaitForAsync(Fleet.Admin, sweep.Id);
         Assert.Equal(SweepStatus.Completed, after.Status);
     }
 
@@ -166,41 +154,41 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
     {
         for (var i = 0; i < 40; i++)
         {
-            await _fleet.AddAsync($"slow-{i}", d => d.Latency = TimeSpan.FromMilliseconds(150));
+            await Fleet.AddAsync($"slow-{i}", d => d.Latency = TimeSpan.FromMilliseconds(150));
         }
 
         var first = await StartAsync();
         var second = await StartAsync();
-        var queuedSeen = (await _fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{second}", Json.Options))!.Status;
+        var queuedSeen = (await Fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{second}", Json.Options))!.Status;
 
-        var one = await EngineFleet.WaitForAsync(_fleet.Admin, first);
-        var two = await EngineFleet.WaitForAsync(_fleet.Admin, second);
+        var one = await EngineFleet.WaitForAsync(Fleet.Admin, first);
+        var two = await EngineFleet.WaitForAsync(Fleet.Admin, second);
 
         Assert.Equal(SweepStatus.Queued, queuedSeen);
         Assert.Equal((SweepStatus.Completed, SweepStatus.Completed), (one.Status, two.Status));
         Assert.True(two.StartedAt >= one.FinishedAt, $"second started {two.StartedAt:o}, first finished {one.FinishedAt:o}");
         Assert.Equal((40, 40), (one.Probed, two.Probed));
-        var list = await _fleet.Admin.GetFromJsonAsync<Lists.PagedList<SweepView>>("/api/v1/sweeps", Json.Options);
+        var list = await Fleet.Admin.GetFromJsonAsync<Lists.PagedList<SweepView>>("/api/v1/sweeps", Json.Options);
         Assert.Equal(second, list!.Items[0].Id);
     }
 
     [Fact]
     public async Task A_running_sweep_can_be_cancelled()
     {
-        await _fleet.RegisterAsync(Enumerable.Range(0, 400).Select(i => new SimulatedDevice(_fleet.HostName($"cancel-{i}")) { Latency = TimeSpan.FromMilliseconds(400) }).ToList());
+        await Fleet.RegisterAsync(Enumerable.Range(0, 400).Select(i => new SimulatedDevice(Fleet.HostName($"cancel-{i}")) { Latency = TimeSpan.FromMilliseconds(400) }).ToList());
         var id = await StartAsync();
-        while ((await _fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{id}", Json.Options))!.Probed == 0)
+        while ((await Fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{id}", Json.Options))!.Probed == 0)
         {
             await Task.Delay(50);
         }
 
-        var cancel = await _fleet.Admin.PostAsync($"/api/v1/sweeps/{id}/cancel", null);
-        var sweep = await EngineFleet.WaitForAsync(_fleet.Admin, id);
+        var cancel = await Fleet.Admin.PostAsync($"/api/v1/sweeps/{id}/cancel", null);
+        var sweep = await EngineFleet.WaitForAsync(Fleet.Admin, id);
 
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         Assert.Equal(SweepStatus.Cancelled, sweep.Status);
         Assert.InRange(sweep.Probed, 1, 399);
-        Assert.Equal(HttpStatusCode.Conflict, (await _fleet.Admin.PostAsync($"/api/v1/sweeps/{id}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await Fleet.Admin.PostAsync($"/api/v1/sweeps/{id}/cancel", null)).StatusCode);
     }
 
     [Fact]
@@ -209,11 +197,11 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
         using var reader = await Api.CreateClientAsync(ApiKeyRole.Reader);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsJsonAsync("/api/v1/sweeps", new { })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await _fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = new string('x', 65) })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await _fleet.Admin.GetAsync("/api/v1/sweeps?status=Sleeping")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = new string('x', 65) })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Fleet.Admin.GetAsync("/api/v1/sweeps?status=Sleeping")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync("/api/v1/sweeps/987654321")).StatusCode);
 
-        var none = await _fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = "no-device-has-this-tag" });
+        var none = await Fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = "no-device-has-this-tag" });
         var accepted = (await none.Content.ReadFromJsonAsync<SweepAccepted>(Json.Options))!;
         var empty = await EngineFleet.WaitForAsync(reader, accepted.Id);
         Assert.Equal((SweepStatus.Completed, 0), (empty.Status, empty.Total));
@@ -221,7 +209,7 @@ public sealed class SweepTests(PostgresFixture postgres) : FleetApiTest(postgres
 
     private async Task<long> StartAsync()
     {
-        var response = await _fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = _fleet.Tag });
+        var response = await Fleet.Admin.PostAsJsonAsync("/api/v1/sweeps", new { tag = Fleet.Tag });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<SweepAccepted>(Json.Options))!.Id;
     }
