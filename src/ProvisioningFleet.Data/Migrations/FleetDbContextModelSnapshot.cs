@@ -351,6 +351,8 @@ namespace ProvisioningFleet.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_devices_host_name_key");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("HostNameKey"), new[] { "Id", "State", "Enabled", "TagKeys" });
+
                     b.HasIndex("LastRemediationId")
                         .HasDatabaseName("ix_devices_last_remediation_id");
 
@@ -362,17 +364,25 @@ namespace ProvisioningFleet.Data.Migrations
                     b.HasIndex("State", "HostNameKey")
                         .HasDatabaseName("ix_devices_state_host_name_key");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("State", "HostNameKey"), new[] { "Id", "Enabled", "TagKeys" });
+
                     b.HasIndex(new[] { "HostNameKey" }, "ix_devices_disabled_host_name_key")
-                        .HasDatabaseName("ix_devices_host_name_key1")
+                        .HasDatabaseName("ix_devices_disabled_host_name_key")
                         .HasFilter("NOT enabled");
 
-                    b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm")
-                        .HasDatabaseName("ix_devices_host_name_key2");
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_disabled_host_name_key"), new[] { "Id" });
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), new[] { "gin_trgm_ops" });
+                    b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm")
+                        .HasDatabaseName("ix_devices_host_name_key_trgm");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), "gist");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), new[] { "gist_trgm_ops" });
 
                     b.ToTable("devices", (string)null);
+
+                    b
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Devices.DeviceStateChange", b =>
@@ -647,7 +657,7 @@ namespace ProvisioningFleet.Data.Migrations
 
                     b.HasIndex(new[] { "DeviceId" }, "ux_remediations_one_in_progress_per_device")
                         .IsUnique()
-                        .HasDatabaseName("ix_remediations_device_id")
+                        .HasDatabaseName("ux_remediations_one_in_progress_per_device")
                         .HasFilter("outcome = 'InProgress'");
 
                     b.ToTable("remediations", (string)null);
@@ -771,7 +781,7 @@ namespace ProvisioningFleet.Data.Migrations
 
                     b.HasIndex(new[] { "Status" }, "ux_sweeps_one_running")
                         .IsUnique()
-                        .HasDatabaseName("ix_sweeps_status1")
+                        .HasDatabaseName("ux_sweeps_one_running")
                         .HasFilter("status = 'Running'");
 
                     b.ToTable("sweeps", (string)null);

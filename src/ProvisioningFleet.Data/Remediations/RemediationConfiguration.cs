@@ -28,6 +28,7 @@ internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remedi
         remediation.HasIndex(r => new { r.SweepId, r.DeviceId }).IsUnique().HasFilter("sweep_id IS NOT NULL");
         // The database, not a race between two callers, decides that only one fix of a device runs at a time.
         remediation.HasIndex(r => r.DeviceId, "ux_remediations_one_in_progress_per_device")
+            .HasDatabaseName("ux_remediations_one_in_progress_per_device")
             .IsUnique()
             .HasFilter("outcome = 'InProgress'");
 

@@ -26,7 +26,7 @@ internal sealed class SweepConfiguration : IEntityTypeConfiguration<Sweep>
                     counts => new Dictionary<string, int>(counts)));
         sweep.HasIndex(s => s.RequestedAt).IsDescending();
         // At most one sweep runs at a time, across all service instances: the next one waits Queued.
-        sweep.HasIndex(s => s.Status, "ux_sweeps_one_running").IsUnique().HasFilter("status = 'Running'");
+        sweep.HasIndex(s => s.Status, "ux_sweeps_one_running").HasDatabaseName("ux_sweeps_one_running").IsUnique().HasFilter("status = 'Running'");
         sweep.HasIndex(s => s.Status);
     }
 }

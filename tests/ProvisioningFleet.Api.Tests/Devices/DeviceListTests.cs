@@ -90,6 +90,12 @@ public sealed class DeviceListTests(PostgresFixture postgres) : FleetApiTest(pos
             ["list-05.site.example", "list-06.site.example", "list-07.site.example", "list-08.site.example", "list-09.site.example"],
             page.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("hostName").GetString()!).ToArray());
 
+        var filtered = await reader.GetFromJsonAsync<JsonElement>("/api/v1/devices?tag=even&state=Healthy&state=Overdue&pageSize=2&page=2");
+        Assert.Equal(4, filtered.GetProperty("total").GetInt32());
+        Assert.Equal(
+            ["list-06.site.example", "list-10.site.example"],
+            filtered.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("hostName").GetString()!).ToArray());
+
         var beyond = await reader.GetFromJsonAsync<JsonElement>("/api/v1/devices?pageSize=5&page=9");
         Assert.Equal(0, beyond.GetProperty("items").GetArrayLength());
         Assert.Equal(12, beyond.GetProperty("total").GetInt32());

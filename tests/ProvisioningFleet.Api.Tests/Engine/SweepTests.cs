@@ -6,6 +6,7 @@ using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Scenarios;
@@ -98,6 +99,29 @@ public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postg
         Assert.Equal(7, records.Count(r => r.SkipReason == RemediationSkipReason.BlastRadius));
         Assert.Single(records, r => r.SkipReason == RemediationSkipReason.Excluded && r.DeviceId == Fleet.IdOf(excluded));
         Assert.DoesNotContain(records, r => r.DeviceId == Fleet.IdOf(busy) || r.DeviceId == Fleet.IdOf(inside));
+    }
+
+    [Fact]
+    public async Task A_device_that_a_manual_fix_holds_is_skipped_as_Locked_by_a_sweep()
+    {
+        var held = await Fleet.AddAsync("held", Overdue);
+        await using (var db = Api.CreateDbContext())
+        {
+            db.Remediations.Add(new Remediation
+            {
+                DeviceId = Fleet.IdOf(held), HostName = held.HostName, Trigger = RemediationTrigger.Manual, Actor = "another instance",
+                RequestedAt = DateTimeOffset.UtcNow, Outcome = RemediationOutcome.InProgress,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var sweep = await Fleet.SweepAsync(Fleet.Admin);
+
+        Assert.Equal(SweepStatus.Completed, sweep.Status);
+        Assert.Equal(0, sweep.Remediated);
+        Assert.Equal(1, sweep.Skipped);
+        Assert.Equal(0, Fleet.FixesSentTo(held));
+        Assert.Equal(RemediationSkipReason.Locked, Assert.Single(await Fleet.RemediationsOfAsync(sweep.Id)).SkipReason);
     }
 
     [Fact]
