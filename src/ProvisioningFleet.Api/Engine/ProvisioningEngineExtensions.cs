@@ -6,7 +6,6 @@ using ProvisioningFleet.Api.Policy;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Core.Cim;
-using ProvisioningFleet.Core.Cim.WsMan;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Core.Telemetry;
@@ -17,7 +16,8 @@ public static class ProvisioningEngineExtensions
 {
     /// <summary>
     /// Probe, verdicts, remediation and sweeps, with Hangfire on the service's PostgreSQL. Needs the
-    /// database (AddFleetDataAsync), the credential vault; brings the WS-Man <see cref="ICimSessionFactory"/> unless one is registered before.
+    /// database (AddFleetDataAsync), the credential vault; brings the <see cref="ICimSessionFactory"/> that
+    /// Fleet:WinRm:Client selects (WS-Man by default) unless one is registered before.
     /// </summary>
     public static IHostApplicationBuilder AddProvisioningEngine(this IHostApplicationBuilder builder)
     {
@@ -29,10 +29,7 @@ public static class ProvisioningEngineExtensions
                 "Fleet:Engine timeouts must be positive: every remote call is bounded.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<WsManSessionSettings>().Bind(builder.Configuration.GetSection(WsManSessionSettings.Section));
-        // WS-Management from any host; one pooled, authenticated connection per endpoint and credential.
-        services.TryAddSingleton<ICimSessionFactory>(sp => new WsManCimSessionFactory(
-            sp.GetRequiredService<IOptions<WsManSessionSettings>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddCimSessionFactory(builder.Configuration, OperatingSystem.IsWindows());
         services.TryAddSingleton<FleetTelemetry>();
         services.AddSingleton(sp => new ProvisioningProbe(sp.GetRequiredService<TimeProvider>(),
             new ProbeOptions { Timeout = sp.GetRequiredService<IOptions<EngineOptions>>().Value.ProbeTimeout }));

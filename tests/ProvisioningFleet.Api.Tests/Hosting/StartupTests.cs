@@ -54,6 +54,22 @@ public sealed class StartupTests(PostgresFixture postgres)
         Assert.Contains("Fleet__DataProtection__CertificatePath", output);
     }
 
+    [OffWindowsFact("On Windows the MI client is allowed, so there is no refusal to see.")]
+    public async Task The_MI_client_off_Windows_refuses_to_start_and_says_to_use_WsMan()
+    {
+        var (exitCode, output) = await RunToExitAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Fleet"] = await postgres.CreateDatabaseAsync(),
+            ["Fleet__DataProtection__CertificatePath"] = MakeCertificate(),
+            ["Fleet__WinRm__Client"] = "Mi",
+        });
+        Assert.Equal(2, exitCode);
+        Assert.Contains("ProvisioningFleet cannot start: Fleet__WinRm__Client=Mi", output);
+        Assert.Contains("needs a Windows host with the native MI library", output);
+        Assert.Contains("Use Fleet__WinRm__Client=WsMan", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task Demo_mode_runs_on_a_private_postgresql_and_stops_it_on_shutdown()
     {

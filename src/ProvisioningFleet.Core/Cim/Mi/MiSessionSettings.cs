@@ -1,8 +1,9 @@
 namespace ProvisioningFleet.Core.Cim.Mi;
 
 /// <summary>
-/// Settings of the Windows CIM stack adapter, bound from <c>Fleet:WinRm:Mi</c>. DCOM reaches machines
-/// without WinRM; WS-Man uses the same listener as our own client.
+/// Settings of the Windows CIM stack adapter, bound from <c>Fleet:WinRm:Mi</c>; the API host takes
+/// OperationTimeout and AllowUnencrypted from <c>Fleet:WinRm</c> unless that section sets them. DCOM
+/// reaches machines without WinRM; WS-Man uses the same listener as our own client.
 /// </summary>
 public sealed class MiSessionSettings
 {
