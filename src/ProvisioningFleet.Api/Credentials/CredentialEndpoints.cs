@@ -18,11 +18,13 @@ public static partial class CredentialEndpoints
     public static IHostApplicationBuilder AddFleetCredentials(this IHostApplicationBuilder builder)
     {
         var certificate = KeyRingCertificate.Load(builder);
+        builder.Services.AddSingleton(certificate);
+        builder.Services.AddHostedService<KeyRingStartupCheck>();
         builder.Services.AddDataProtection()
             .SetApplicationName("ProvisioningFleet")
             .PersistKeysToDbContext<FleetDbContext>()
-            .ProtectKeysWithCertificate(certificate)
-            .UnprotectKeysWithAnyCertificate(certificate);
+            .ProtectKeysWithCertificate(certificate.Certificate)
+            .UnprotectKeysWithAnyCertificate(certificate.Certificate);
         builder.Services.AddSingleton<CredentialVault>();
         return builder;
     }

@@ -10,29 +10,61 @@ namespace ProvisioningFleet.Api.Credentials;
 /// every instance shares it; this certificate lives outside the database (a PFX file), so that a dump
 /// of the database alone cannot decrypt a single password.
 /// </summary>
-public static class KeyRingCertificate
+public sealed class KeyRingCertificate
 {
     public const string PathSetting = "Fleet:DataProtection:CertificatePath";
     public const string PasswordSetting = "Fleet:DataProtection:CertificatePassword";
 
-    public static X509Certificate2 Load(IHostApplicationBuilder builder)
+    /// <summary>
+    /// Where the per-machine default certificate lives when <see cref="PathSetting"/> is not set; the
+    /// user's local application data folder unless set. Lets tests keep it out of the real home folder.
+    /// </summary>
+    public const string DefaultFolderSetting = "Fleet:DataProtection:DefaultCertificateFolder";
+
+    private const string FileName = "keyring-certificate.pfx";
+
+    private KeyRingCertificate(X509Certificate2 certificate, string filePath, bool isMachineDefault, bool created)
+    {
+        Certificate = certificate;
+        FilePath = filePath;
+        IsMachineDefault = isMachineDefault;
+        Created = created;
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    public string FilePath { get; }
+
+    /// <summary>
+    /// Neither configured nor demo mode: a file of this machine and user, which other instances do not
+    /// have unless an operator copies it to them.
+    /// </summary>
+    public bool IsMachineDefault { get; }
+
+    /// <summary>The file did not exist and was made at this start.</summary>
+    public bool Created { get; }
+
+    /// <summary>SHA-256 of the certificate, in hex: what operators compare between instances.</summary>
+    public string Thumbprint => Certificate.GetCertHashString(HashAlgorithmName.SHA256);
+
+    /// <summary>
+    /// The configured certificate; without one, the demo folder's (demo mode) or this machine's default,
+    /// made when missing. A configured file that is missing or unreadable stops start-up.
+    /// </summary>
+    public static KeyRingCertificate Load(IHostApplicationBuilder builder)
     {
         var path = builder.Configuration[PathSetting];
         var password = builder.Configuration[PasswordSetting];
+        var isMachineDefault = false;
+        var created = false;
         if (string.IsNullOrWhiteSpace(path))
         {
-            if (!builder.Configuration.IsDemo())
-            {
-                throw new FleetConfigurationException(
-                    $"No key-ring certificate configured: set {PathSetting.Replace(":", "__", StringComparison.Ordinal)} to a PFX file " +
-                    $"(and {PasswordSetting.Replace(":", "__", StringComparison.Ordinal)} to its password). It encrypts the keys that encrypt " +
-                    "device credentials; keep it outside the database and give every instance the same file. The README shows how to make one.");
-            }
-
-            path = Path.Combine(builder.DataFolder(), "keyring-certificate.pfx");
+            isMachineDefault = !builder.Configuration.IsDemo();
+            path = Path.Combine(isMachineDefault ? DefaultFolder(builder) : builder.DataFolder(), FileName);
             if (!File.Exists(path))
             {
                 CreateSelfSigned(path, password, TimeProvider.System);
+                created = true;
             }
         }
 
@@ -50,7 +82,7 @@ public static class KeyRingCertificate
                 throw new FleetConfigurationException($"The key-ring certificate {path} has no private key.");
             }
 
-            return certificate;
+            return new KeyRingCertificate(certificate, path, isMachineDefault, created);
         }
         catch (CryptographicException exception)
         {
@@ -67,10 +99,26 @@ public static class KeyRingCertificate
         var now = time.GetUtcNow();
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, password));
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // Created with this mode rather than narrowed afterwards: the private key is never readable by others, not even briefly.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using var file = new FileStream(path, options);
+        file.Write(certificate.Export(X509ContentType.Pfx, password));
+    }
+
+    private static string DefaultFolder(IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration[DefaultFolderSetting] is { Length: > 0 } configured)
+        {
+            return Path.GetFullPath(configured, builder.Environment.ContentRootPath);
+        }
+
+        // Empty where the platform has no such folder (e.g. a container user without a home directory).
+        var localData = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        return string.IsNullOrEmpty(localData) ? builder.Environment.ContentRootPath : Path.Combine(localData, "ProvisioningFleet");
     }
 }

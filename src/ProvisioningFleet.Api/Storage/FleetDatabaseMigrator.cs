@@ -6,12 +6,14 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Api.Storage;
 
 /// <summary>
-/// Applies the EF Core migrations before anything else starts. Outside demo mode the database must
-/// already exist: a mistyped database name must stop the service, not give it an empty database of its own.
+/// Applies the EF Core migrations before anything else starts: in <see cref="StartingAsync"/>, so before
+/// every hosted service's StartAsync (Data Protection's reads the key ring from the database), and before
+/// the start-up checks registered after it. Outside demo mode the database must already exist: a
+/// mistyped database name must stop the service, not give it an empty database of its own.
 /// </summary>
-internal sealed class FleetDatabaseMigrator(IDbContextFactory<FleetDbContext> contexts, bool createDatabase, ILogger<FleetDatabaseMigrator> logger) : IHostedService
+internal sealed class FleetDatabaseMigrator(IDbContextFactory<FleetDbContext> contexts, bool createDatabase, ILogger<FleetDatabaseMigrator> logger) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (!createDatabase && !await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(cancellationToken))
@@ -25,5 +27,13 @@ internal sealed class FleetDatabaseMigrator(IDbContextFactory<FleetDbContext> co
         await db.Database.MigrateAsync(cancellationToken);
     }
 
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

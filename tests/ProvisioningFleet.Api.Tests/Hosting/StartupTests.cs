@@ -44,14 +44,52 @@ public sealed class StartupTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Without_a_key_ring_certificate_it_refuses_to_start()
+    public async Task Without_a_key_ring_certificate_it_starts_on_one_of_its_own_and_warns()
     {
+        // LocalApplicationData follows XDG_DATA_HOME on Linux: the certificate lands here, not in the real home folder.
+        var dataHome = Directory.CreateTempSubdirectory("provisioningfleet-xdg-").FullName;
+        var port = FreePort();
+        using var process = Start(["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Fleet"] = await postgres.CreateDatabaseAsync(),
+            ["XDG_DATA_HOME"] = dataHome,
+        });
+        var output = CollectOutput(process);
+        try
+        {
+            await WaitUntilReadyAsync(process, port, output);
+            var certificate = Path.Combine(dataHome, "ProvisioningFleet", "keyring-certificate.pfx");
+            Assert.True(File.Exists(certificate), $"No certificate at {certificate}:\n{output}");
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(certificate));
+            }
+            var log = output.ToString();
+            Assert.Contains(certificate, log);
+            Assert.Contains("Every instance must use the same certificate", log);
+            Assert.Contains("Fleet__DataProtection__CertificatePath", log);
+            Assert.Contains("re-entering every credential password", log);
+        }
+        finally
+        {
+            await StopAsync(process);
+            Directory.Delete(dataHome, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_configured_key_ring_certificate_that_does_not_exist_stops_it()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"provisioningfleet-missing-{Guid.NewGuid():N}.pfx");
         var (exitCode, output) = await RunToExitAsync([], new Dictionary<string, string?>
         {
             ["ConnectionStrings__Fleet"] = await postgres.CreateDatabaseAsync(),
+            ["Fleet__DataProtection__CertificatePath"] = missing,
         });
-        Assert.NotEqual(0, exitCode);
-        Assert.Contains("Fleet__DataProtection__CertificatePath", output);
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{missing} (Fleet:DataProtection:CertificatePath) does not exist", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(File.Exists(missing));
     }
 
     [OffWindowsFact("On Windows the MI client is allowed, so there is no refusal to see.")]
@@ -81,51 +119,68 @@ public sealed class StartupTests(PostgresFixture postgres)
             ["Fleet__Demo__DataPath"] = dataPath,
             ["Fleet__Demo__Devices"] = "20",
         });
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var output = CollectOutput(process);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            var deadline = Stopwatch.StartNew();
-            HttpStatusCode? status = null;
-            while (deadline.Elapsed < StartTimeout && !process.HasExited)
-            {
-                try
-                {
-                    status = (await http.GetAsync("/health/ready")).StatusCode;
-                    if (status == HttpStatusCode.OK)
-                    {
-                        break;
-                    }
-                }
-                catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-                {
-                    // Not listening yet, or busy starting.
-                }
-
-                await Task.Delay(250);
-            }
-
-            Assert.True(status == HttpStatusCode.OK, $"Demo mode did not become ready:\n{output}");
+            await WaitUntilReadyAsync(process, port, output);
             Assert.True(File.Exists(Path.Combine(dataPath, "postgres", "pgdata", "PG_VERSION")));
             Assert.Contains("ConnectionStrings__Fleet", output.ToString());
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                // SIGTERM: the host shuts down gracefully and stops its PostgreSQL.
-                Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-                using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                await process.WaitForExitAsync(exit.Token);
-            }
+            // The host shuts down gracefully and stops its PostgreSQL.
+            await StopAsync(process);
         }
 
         Assert.False(File.Exists(Path.Combine(dataPath, "postgres", "pgdata", "postmaster.pid")), $"PostgreSQL still runs after shutdown:\n{output}");
         Directory.Delete(dataPath, recursive: true);
+    }
+
+    private static System.Text.StringBuilder CollectOutput(Process process)
+    {
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return output;
+    }
+
+    private static async Task WaitUntilReadyAsync(Process process, int port, System.Text.StringBuilder output)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = Stopwatch.StartNew();
+        HttpStatusCode? status = null;
+        while (deadline.Elapsed < StartTimeout && !process.HasExited)
+        {
+            try
+            {
+                status = (await http.GetAsync("/health/ready")).StatusCode;
+                if (status == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet, or busy starting.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"The service did not become ready (last status {status?.ToString() ?? "none"}):\n{output}");
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops it: a graceful shutdown.</summary>
+    private static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(exit.Token);
+        }
     }
 
     private static async Task<(int ExitCode, string Output)> RunToExitAsync(string[] args, Dictionary<string, string?> environment)
