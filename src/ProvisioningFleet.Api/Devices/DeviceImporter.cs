@@ -103,17 +103,18 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
                     authentication = EXCLUDED.authentication, credential_id = EXCLUDED.credential_id, tags = EXCLUDED.tags,
                     tag_keys = EXCLUDED.tag_keys, enabled = EXCLUDED.enabled, remediation_excluded = EXCLUDED.remediation_excluded,
                     updated_at = EXCLUDED.updated_at
+                -- Re-importing the same inventory must not rewrite 100,000 rows (and every index entry) for nothing.
+                WHERE (devices.host_name, devices.endpoint, devices.transport, devices.authentication, devices.credential_id,
+                       devices.tags, devices.enabled, devices.remediation_excluded)
+                      IS DISTINCT FROM (EXCLUDED.host_name, EXCLUDED.endpoint, EXCLUDED.transport, EXCLUDED.authentication,
+                       EXCLUDED.credential_id, EXCLUDED.tags, EXCLUDED.enabled, EXCLUDED.remediation_excluded)
                 RETURNING (xmax = 0) AS inserted)
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+            SELECT count(*) FILTER (WHERE inserted) FROM upserted
             """, connection);
         upsert.Parameters.AddWithValue("now", now);
-        int created, updated;
-        await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            created = (int)reader.GetInt64(0);
-            updated = (int)reader.GetInt64(1);
-        }
+        // Host names are unique within a file (checked above), so every row not created matched a device: updated, changed or not.
+        var created = (int)(long)(await upsert.ExecuteScalarAsync(cancellationToken))!;
+        var updated = devices.Count - created;
 
         audit.Record(db, actor, "device.import", "devices", new { rows = devices.Count, created, updated });
         await db.SaveChangesAsync(cancellationToken);

@@ -42,6 +42,9 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         // Every sweep rewrites every row's verdict, and index-only scans need the visibility map set
         // again soon after: vacuum after 2% of the rows changed instead of the default 20%.
         device.HasStorageParameter("autovacuum_vacuum_scale_factor", 0.02);
+        // Room on each page for a row's next version: a verdict that leaves the indexed columns alone (the
+        // common case: still Healthy, only last_checked_at moves) is then a HOT update that adds no index entry.
+        device.HasStorageParameter("fillfactor", 85);
         device.HasStorageParameter("autovacuum_analyze_scale_factor", 0.02);
         device.Property(d => d.ClientId).HasMaxLength(128);
         device.Property(d => d.LastErrorCategory).HasMaxLength(32);

@@ -48,6 +48,25 @@ public sealed class DeviceImportTests(PostgresFixture postgres) : FleetApiTest(p
     }
 
     [Fact]
+    public async Task Importing_the_same_rows_again_counts_them_as_updated_and_leaves_them_untouched()
+    {
+        using var admin = Api.CreateAdminClient();
+        const string csv = "hostName,tags\nsame-1.example,ring-1\nsame-2.example,ring-2\n";
+        await ImportCsvAsync(admin, csv);
+        await using var db = Api.CreateDbContext();
+        var before = await db.Devices.AsNoTracking().Where(d => d.HostNameKey.StartsWith("same-")).OrderBy(d => d.HostNameKey).Select(d => new { d.UpdatedAt, d.Version }).ToListAsync();
+
+        var again = await (await ImportCsvAsync(admin, csv)).Content.ReadFromJsonAsync<JsonElement>();
+        var changed = await (await ImportCsvAsync(admin, "hostName,tags\nsame-1.example,ring-1\nsame-2.example,ring-3\n")).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal((0, 2), (again.GetProperty("created").GetInt32(), again.GetProperty("updated").GetInt32()));
+        Assert.Equal((0, 2), (changed.GetProperty("created").GetInt32(), changed.GetProperty("updated").GetInt32()));
+        var after = await db.Devices.AsNoTracking().Where(d => d.HostNameKey.StartsWith("same-")).OrderBy(d => d.HostNameKey).Select(d => new { d.UpdatedAt, d.Version }).ToListAsync();
+        Assert.Equal(before[0], after[0]);
+        Assert.NotEqual(before[1], after[1]);
+    }
+
+    [Fact]
     public async Task Bad_rows_are_each_named_and_nothing_is_imported()
     {
         using var admin = Api.CreateAdminClient();

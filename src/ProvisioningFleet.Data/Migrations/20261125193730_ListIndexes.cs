@@ -39,7 +39,8 @@ namespace ProvisioningFleet.Data.Migrations
             migrationBuilder.AlterTable(
                 name: "devices")
                 .Annotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
-                .Annotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02);
+                .Annotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02)
+                .Annotation("Npgsql:StorageParameter:fillfactor", 85);
 
             migrationBuilder.CreateIndex(
                 name: "ix_devices_disabled_host_name_key",
@@ -101,7 +102,8 @@ namespace ProvisioningFleet.Data.Migrations
             migrationBuilder.AlterTable(
                 name: "devices")
                 .OldAnnotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
-                .OldAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02);
+                .OldAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02)
+                .OldAnnotation("Npgsql:StorageParameter:fillfactor", 85);
 
             migrationBuilder.CreateIndex(
                 name: "ix_devices_host_name_key",

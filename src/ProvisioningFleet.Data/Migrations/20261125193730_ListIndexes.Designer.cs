@@ -12,7 +12,7 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261125190423_ListIndexes")]
+    [Migration("20261125193730_ListIndexes")]
     partial class ListIndexes
     {
         /// <inheritdoc />
@@ -385,7 +385,8 @@ namespace ProvisioningFleet.Data.Migrations
 
                     b
                         .HasAnnotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
-                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02);
+                        .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02)
+                        .HasAnnotation("Npgsql:StorageParameter:fillfactor", 85);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Devices.DeviceStateChange", b =>
