@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace ProvisioningFleet.Bench.Sweep;
 
-/// <summary>The fixed scenario by default (100,000 devices, 20 ms per request, 2% overdue, 1% TS, 1% refusing); knobs for exploring.</summary>
+/// <summary>
+/// The fixed scenario by default (100,000 devices, 20 ms per request, 2% overdue, 1% TS, 1% refusing; two sweeps:
+/// the first verdicts and fixes, then the steady state); knobs for exploring.
+/// </summary>
 public sealed record SweepBenchOptions
 {
     public int Devices { get; init; } = 100_000;
@@ -14,10 +17,11 @@ public sealed record SweepBenchOptions
     public int ProbeConcurrency { get; init; } = 64;
     public int Workers { get; init; } = 4;
     public int Seed { get; init; } = 1;
+    public int Sweeps { get; init; } = 2;
     public string? ApiDll { get; init; }
 
     public const string Usage =
-        "usage: ProvisioningFleet.Bench.Sweep [--devices N] [--latency-ms N] [--shard-size N] [--concurrency N] [--workers N] [--seed N] [--api path/to/ProvisioningFleet.Api.dll]";
+        "usage: ProvisioningFleet.Bench.Sweep [--devices N] [--latency-ms N] [--shard-size N] [--concurrency N] [--workers N] [--seed N] [--sweeps N] [--api path/to/ProvisioningFleet.Api.dll]";
 
     public static SweepBenchOptions? Parse(string[] args)
     {
@@ -39,6 +43,7 @@ public sealed record SweepBenchOptions
                 "--concurrency" => options with { ProbeConcurrency = Int() },
                 "--workers" => options with { Workers = Int() },
                 "--seed" => options with { Seed = Int() },
+                "--sweeps" => options with { Sweeps = Math.Max(1, Int()) },
                 "--api" => options with { ApiDll = value },
                 _ => null!,
             };

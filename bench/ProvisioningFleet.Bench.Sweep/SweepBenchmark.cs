@@ -13,9 +13,9 @@ using ProvisioningFleet.Simulator.Scenarios;
 namespace ProvisioningFleet.Bench.Sweep;
 
 /// <summary>
-/// One sweep of a simulated fleet by the real service, run as its own process so that its memory is
+/// Sweeps of a simulated fleet by the real service, run as its own process so that its memory is
 /// measured alone: local PostgreSQL, the simulator in this process (Basic over HTTP, fixed latency per
-/// request), devices imported through the API, one sweep started through the API and watched to the end.
+/// request), devices imported through the API, sweeps started through the API one after another and watched to the end.
 /// </summary>
 public sealed class SweepBenchmark(SweepBenchOptions options)
 {
@@ -55,36 +55,14 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             var rssBeforeSweep = Memory(service.Id).Rss;
             Console.WriteLine($"service RSS before the sweep: {rssBeforeSweep / 1048576.0:F0} MB (peak so far {Memory(service.Id).Peak / 1048576.0:F0} MB, the import included)");
 
-            var cpuBefore = (Service: CpuSeconds(service.Id), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
-            var stopwatch = Stopwatch.StartNew();
-            var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
-            started.EnsureSuccessStatusCode();
-            var id = (await started.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("id").GetInt64();
-            long peakDuringSweep = 0;
-            JsonElement sweep;
-            while (true)
+            var pass = true;
+            for (var run = 1; run <= options.Sweeps; run++)
             {
-                peakDuringSweep = Math.Max(peakDuringSweep, Memory(service.Id).Rss);
-                sweep = await http.GetFromJsonAsync<JsonElement>($"/api/v1/sweeps/{id}", Json);
-                var status = sweep.GetProperty("status").GetString();
-                if (status is "Completed" or "Failed" or "Cancelled")
-                {
-                    break;
-                }
-
-                if (stopwatch.Elapsed.TotalSeconds % 15 < 0.26)
-                {
-                    Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F0} s: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed, RSS {peakDuringSweep / 1048576.0:F0} MB");
-                }
-
-                await Task.Delay(250);
+                Console.WriteLine(run == 1 ? "sweep 1: the first verdicts, and the fixes" : $"sweep {run}: the steady state");
+                pass &= await SweepAsync(http, service, connectionString, devices);
             }
 
-            stopwatch.Stop();
-            Report(sweep, stopwatch.Elapsed, peakDuringSweep, Memory(service.Id).Peak, devices);
-            Console.WriteLine($"  CPU during the sweep: service {CpuSeconds(service.Id) - cpuBefore.Service:F0} s, simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F0} s (of {2 * stopwatch.Elapsed.TotalSeconds:F0} core-seconds on 2 cores)");
-            var pass = sweep.GetProperty("status").GetString() == "Completed" && stopwatch.Elapsed <= TimeSpan.FromMinutes(5) && peakDuringSweep < 500L * 1048576;
-            Console.WriteLine(pass ? "PASS: within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
+            Console.WriteLine(pass ? "PASS: every sweep within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
             return pass ? 0 : 1;
         }
         finally
@@ -93,6 +71,57 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             await service.WaitForExitAsync();
             File.Delete(certificate);
         }
+    }
+
+    /// <summary>One sweep started through the API and watched to the end; true when it met the target.</summary>
+    private static async Task<bool> SweepAsync(HttpClient http, Process service, string connectionString, List<SimulatedDevice> devices)
+    {
+        var updatesBefore = await DeviceRowUpdatesAsync(connectionString);
+        var cpuBefore = (Service: CpuSeconds(service.Id), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var stopwatch = Stopwatch.StartNew();
+        var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
+        started.EnsureSuccessStatusCode();
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("id").GetInt64();
+        long peakDuringSweep = 0;
+        JsonElement sweep;
+        while (true)
+        {
+            peakDuringSweep = Math.Max(peakDuringSweep, Memory(service.Id).Rss);
+            sweep = await http.GetFromJsonAsync<JsonElement>($"/api/v1/sweeps/{id}", Json);
+            var status = sweep.GetProperty("status").GetString();
+            if (status is "Completed" or "Failed" or "Cancelled")
+            {
+                break;
+            }
+
+            if (stopwatch.Elapsed.TotalSeconds % 15 < 0.26)
+            {
+                Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F0} s: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed, RSS {peakDuringSweep / 1048576.0:F0} MB");
+            }
+
+            await Task.Delay(250);
+        }
+
+        stopwatch.Stop();
+        Report(sweep, stopwatch.Elapsed, peakDuringSweep, Memory(service.Id).Peak, devices);
+        Console.WriteLine($"  CPU during the sweep: service {CpuSeconds(service.Id) - cpuBefore.Service:F0} s, simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F0} s (of {2 * stopwatch.Elapsed.TotalSeconds:F0} core-seconds on 2 cores)");
+        // PostgreSQL publishes a backend's table statistics about a second after its transaction.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var updatesAfter = await DeviceRowUpdatesAsync(connectionString);
+        var updates = updatesAfter.Updates - updatesBefore.Updates;
+        var hot = updatesAfter.Hot - updatesBefore.Hot;
+        Console.WriteLine($"  device row updates {updates}, of which HOT (no index entry written) {hot} ({(double)hot / Math.Max(1, updates):P0})");
+        return sweep.GetProperty("status").GetString() == "Completed" && stopwatch.Elapsed <= TimeSpan.FromMinutes(5) && peakDuringSweep < 500L * 1048576;
+    }
+
+    private static async Task<(long Updates, long Hot)> DeviceRowUpdatesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'devices'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     private List<SimulatedDevice> Fleet()
