@@ -44,8 +44,6 @@ public sealed class RemediationRunner(
     IOptions<EngineOptions> options,
     ILogger<RemediationRunner> logger)
 {
-    private const string OneInProgressIndex = "ux_remediations_one_in_progress_per_device";
-
     /// <summary>Writes a final Skipped record (the device is reported, not touched).</summary>
     public async Task<RemediationAttempt> RecordSkippedAsync(Device device, Verdict verdict, RemediationContext context, RemediationSkipReason reason, CancellationToken cancellationToken)
     {
@@ -185,7 +183,7 @@ public sealed class RemediationRunner(
                 await transaction.RollbackAsync(cancellationToken);
                 db.ChangeTracker.Clear();
                 record.Id = 0;
-                if (unique.ConstraintName != OneInProgressIndex && record.SweepId is { } sweepId)
+                if (unique.ConstraintName != Remediation.OneInProgressIndex && record.SweepId is { } sweepId)
                 {
                     var existing = await db.Remediations.AsNoTracking().SingleAsync(r => r.SweepId == sweepId && r.DeviceId == deviceId, cancellationToken);
                     return new RemediationAttempt.AlreadyRecorded(existing);

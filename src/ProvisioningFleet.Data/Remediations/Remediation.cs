@@ -9,6 +9,9 @@ namespace ProvisioningFleet.Data.Remediations;
 /// </summary>
 public class Remediation
 {
+    /// <summary>The partial unique index behind "one in progress per device"; callers tell its violation from others by this name.</summary>
+    public const string OneInProgressIndex = "ux_remediations_one_in_progress_per_device";
+
     public long Id { get; set; }
     public long DeviceId { get; set; }
     public string HostName { get; set; } = "";

@@ -27,8 +27,8 @@ internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remedi
         // One record per device per sweep: a shard re-run after a crash finds it and never fixes the device twice.
         remediation.HasIndex(r => new { r.SweepId, r.DeviceId }).IsUnique().HasFilter("sweep_id IS NOT NULL");
         // The database, not a race between two callers, decides that only one fix of a device runs at a time.
-        remediation.HasIndex(r => r.DeviceId, "ux_remediations_one_in_progress_per_device")
-            .HasDatabaseName("ux_remediations_one_in_progress_per_device")
+        remediation.HasIndex(r => r.DeviceId, Remediation.OneInProgressIndex)
+            .HasDatabaseName(Remediation.OneInProgressIndex)
             .IsUnique()
             .HasFilter("outcome = 'InProgress'");
 
