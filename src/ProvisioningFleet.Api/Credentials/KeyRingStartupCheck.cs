@@ -31,7 +31,7 @@ internal sealed class KeyRingStartupCheck(
                 "Every instance must use the same certificate: copy this file to each of them and set {Setting} to it. " +
                 "Keep a copy: losing it means re-entering every credential password.",
                 certificate.Created ? "the certificate just created in" : "the certificate in",
-                certificate.FilePath, certificate.Thumbprint, EnvironmentName(KeyRingCertificate.PathSetting));
+                certificate.FilePath, certificate.Thumbprint, FleetConfigurationException.EnvironmentName(KeyRingCertificate.PathSetting));
         }
 
         // Revoked keys are skipped: Data Protection never decrypts with them, so nothing here depends on them.
@@ -46,8 +46,8 @@ internal sealed class KeyRingStartupCheck(
             $"The key ring in the database (table data_protection_keys) holds {unreadable.Count} key(s) that this instance cannot decrypt. " +
             $"They are encrypted to the key-ring certificate with SHA-256 thumbprint {string.Join(" and ", foreignCertificates)}; " +
             $"this instance has {certificate.Thumbprint} ({certificate.FilePath}). Every instance must use the same certificate: " +
-            $"give this one that certificate's PFX file by setting {EnvironmentName(KeyRingCertificate.PathSetting)} " +
-            $"(and {EnvironmentName(KeyRingCertificate.PasswordSetting)}). If that certificate is lost, so are the passwords " +
+            $"give this one that certificate's PFX file by setting {FleetConfigurationException.EnvironmentName(KeyRingCertificate.PathSetting)} " +
+            $"(and {FleetConfigurationException.EnvironmentName(KeyRingCertificate.PasswordSetting)}). If that certificate is lost, so are the passwords " +
             "its keys protect: delete those keys and re-enter every credential's password.");
     }
 
@@ -96,6 +96,4 @@ internal sealed class KeyRingStartupCheck(
         using var encryptedTo = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(base64Certificate));
         return encryptedTo.GetCertHashString(HashAlgorithmName.SHA256);
     }
-
-    private static string EnvironmentName(string setting) => setting.Replace(":", "__", StringComparison.Ordinal);
 }

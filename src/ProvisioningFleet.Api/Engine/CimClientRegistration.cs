@@ -21,7 +21,7 @@ internal static class CimClientRegistration
 {
     public const string Setting = "Fleet:WinRm:Client";
 
-    private static readonly string EnvironmentName = Setting.Replace(":", "__", StringComparison.Ordinal);
+    private static readonly string EnvironmentName = FleetConfigurationException.EnvironmentName(Setting);
 
     /// <summary>
     /// Registers the <see cref="ICimSessionFactory"/> of <see cref="Setting"/> unless one is registered
