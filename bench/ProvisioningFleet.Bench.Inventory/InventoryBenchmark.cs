@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
-using ProvisioningFleet.Api.Credentials;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.Bench.Hosting;
 
 namespace ProvisioningFleet.Bench.Inventory;
 
@@ -16,14 +13,13 @@ namespace ProvisioningFleet.Bench.Inventory;
 /// </summary>
 public sealed class InventoryBenchmark(InventoryBenchOptions options)
 {
-    private const string AdminKey = "pfk_bench-admin-key-0123456789abcdef";
     private static readonly string[] States = ["Healthy", "Healthy", "Healthy", "Healthy", "Healthy", "Provisioning", "Overdue", "Unreachable", "TaskSequenceRunning", "NoClient", "AccessDenied", "Error", "Unknown"];
 
     public async Task<int> RunAsync()
     {
         // Not CreateTempSubdirectory (mode 700): as root, PostgreSQL runs as its own user and must reach the cluster folder.
         var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-inventory-{Guid.NewGuid():N}"));
-        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; .NET {Environment.Version}; load average {LoadAverage()}");
+        Console.WriteLine($"Machine: {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()}; .NET {Environment.Version}; load average {BenchMachine.LoadAverage()}");
         try
         {
             return await RunInAsync(work);
@@ -36,65 +32,45 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
 
     private async Task<int> RunInAsync(DirectoryInfo work)
     {
-        await using var cluster = await LocalPostgresCluster.StartAsync(Path.Combine(work.FullName, "pg"), deleteOnDispose: true, CancellationToken.None);
-        var connectionString = cluster.ConnectionString("fleet_bench");
-        await using (var admin = new NpgsqlConnection(cluster.ConnectionString("postgres")))
+        // An API-only instance: no sweep may start in the middle of a measurement.
+        await using var service = await BenchService.StartAsync(
+            Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"), work,
+            new Dictionary<string, string> { ["Fleet__Engine__RunJobs"] = "false" },
+            output: _ => { },
+            error: line => Console.Error.WriteLine($"[service] {line}"));
+        using var http = service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 });
+        var csv = MakeCsv(options.Devices);
+        Console.WriteLine($"CSV: {options.Devices:N0} rows, {csv.Length / 1024.0 / 1024.0:F1} MiB");
+        var firstImport = await ImportAsync(http, csv);
+        var secondImport = await ImportAsync(http, csv);
+        Console.WriteLine($"Import, all new:      {firstImport.Elapsed.TotalSeconds,6:F2} s  {firstImport.Body}");
+        Console.WriteLine($"Import, all existing: {secondImport.Elapsed.TotalSeconds,6:F2} s  {secondImport.Body}");
+
+        await SpreadStatesAsync(service.ConnectionString);
+        Console.WriteLine($"List latency, {options.Requests:N0} sequential requests per query after 100 warm-up requests (ms):");
+        Console.WriteLine($"  {"query",-58} {"p50",7} {"p95",7} {"p99",7} {"max",7}  total");
+        string[] queries =
+        [
+            "/api/v1/devices?state=Overdue&page=3&pageSize=50",
+            "/api/v1/devices?state=Overdue&state=Provisioning&pageSize=100",
+            "/api/v1/devices?tag=site-017&pageSize=50",
+            "/api/v1/devices?tag=ring-2&state=Healthy&page=20&pageSize=50",
+            "/api/v1/devices?search=pc-0421&pageSize=50",
+            "/api/v1/devices?enabled=false&pageSize=50",
+            "/api/v1/devices?page=1000&pageSize=50",
+        ];
+        var worstP95 = 0.0;
+        foreach (var query in queries)
         {
-            await admin.OpenAsync();
-            await new NpgsqlCommand("CREATE DATABASE fleet_bench", admin).ExecuteNonQueryAsync();
+            var (latencies, total) = await MeasureAsync(http, query);
+            worstP95 = Math.Max(worstP95, Percentile(latencies, 0.95));
+            Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total:N0}");
         }
 
-        var certificate = Path.Combine(work.FullName, "keyring.pfx");
-        KeyRingCertificate.CreateSelfSigned(certificate, "bench", TimeProvider.System);
-        var port = FreePort();
-        using var service = StartService(port, connectionString, certificate);
-        try
-        {
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
-            {
-                BaseAddress = new Uri($"http://127.0.0.1:{port}"),
-                Timeout = TimeSpan.FromMinutes(5),
-            };
-            http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
-            await WaitUntilReadyAsync(http, service);
-
-            var csv = MakeCsv(options.Devices);
-            Console.WriteLine($"CSV: {options.Devices:N0} rows, {csv.Length / 1024.0 / 1024.0:F1} MiB");
-            var firstImport = await ImportAsync(http, csv);
-            var secondImport = await ImportAsync(http, csv);
-            Console.WriteLine($"Import, all new:      {firstImport.Elapsed.TotalSeconds,6:F2} s  {firstImport.Body}");
-            Console.WriteLine($"Import, all existing: {secondImport.Elapsed.TotalSeconds,6:F2} s  {secondImport.Body}");
-
-            await SpreadStatesAsync(connectionString);
-            Console.WriteLine($"List latency, {options.Requests:N0} sequential requests per query after 100 warm-up requests (ms):");
-            Console.WriteLine($"  {"query",-58} {"p50",7} {"p95",7} {"p99",7} {"max",7}  total");
-            string[] queries =
-            [
-                "/api/v1/devices?state=Overdue&page=3&pageSize=50",
-                "/api/v1/devices?state=Overdue&state=Provisioning&pageSize=100",
-                "/api/v1/devices?tag=site-017&pageSize=50",
-                "/api/v1/devices?tag=ring-2&state=Healthy&page=20&pageSize=50",
-                "/api/v1/devices?search=pc-0421&pageSize=50",
-                "/api/v1/devices?enabled=false&pageSize=50",
-                "/api/v1/devices?page=1000&pageSize=50",
-            ];
-            var worstP95 = 0.0;
-            foreach (var query in queries)
-            {
-                var (latencies, total) = await MeasureAsync(http, query);
-                worstP95 = Math.Max(worstP95, Percentile(latencies, 0.95));
-                Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total:N0}");
-            }
-
-            Console.WriteLine($"Load average at the end: {LoadAverage()}");
-            var importOk = firstImport.Elapsed < TimeSpan.FromSeconds(30) && secondImport.Elapsed < TimeSpan.FromSeconds(30);
-            Console.WriteLine($"Targets: import < 30 s: {(importOk ? "met" : "MISSED")}; filtered page p95 < 20 ms: {(worstP95 < 20 ? "met" : "MISSED")} (worst p95 {worstP95:F2} ms)");
-            return importOk && worstP95 < 20 ? 0 : 1;
-        }
-        finally
-        {
-            Stop(service);
-        }
+        Console.WriteLine($"Load average at the end: {BenchMachine.LoadAverage()}");
+        var importOk = firstImport.Elapsed < TimeSpan.FromSeconds(30) && secondImport.Elapsed < TimeSpan.FromSeconds(30);
+        Console.WriteLine($"Targets: import < 30 s: {(importOk ? "met" : "MISSED")}; filtered page p95 < 20 ms: {(worstP95 < 20 ? "met" : "MISSED")} (worst p95 {worstP95:F2} ms)");
+        return importOk && worstP95 < 20 ? 0 : 1;
     }
 
     private static string MakeCsv(int devices)
@@ -164,96 +140,6 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static Process StartService(int port, string connectionString, string certificate)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"), "--urls", $"http://127.0.0.1:{port}"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__Fleet"] = connectionString;
-        start.Environment["FLEET_ADMIN_API_KEY"] = AdminKey;
-        start.Environment["Fleet__DataProtection__CertificatePath"] = certificate;
-        start.Environment["Fleet__DataProtection__CertificatePassword"] = "bench";
-        // An API-only instance: no sweep may start in the middle of a measurement.
-        start.Environment["Fleet__Engine__RunJobs"] = "false";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                Console.Error.WriteLine($"[service] {e.Data}");
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient http, Process service)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (service.HasExited)
-            {
-                throw new InvalidOperationException($"The service exited with code {service.ExitCode}.");
-            }
-
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("The service did not become ready within 2 minutes.");
-    }
-
-    private static void Stop(Process service)
-    {
-        if (!service.HasExited)
-        {
-            Process.Start("kill", ["-TERM", service.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-            if (!service.WaitForExit(TimeSpan.FromSeconds(30)))
-            {
-                service.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
     private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);
-
-    private static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-            : "unknown CPU";
-
-    // Other work on the machine distorts every figure; the load average says how much there was.
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
+

@@ -4,8 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
-using ProvisioningFleet.Api.Credentials;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.Bench.Hosting;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Simulator.Scenarios;
@@ -19,7 +18,6 @@ namespace ProvisioningFleet.Bench.Sweep;
 /// </summary>
 public sealed class SweepBenchmark(SweepBenchOptions options)
 {
-    private const string AdminKey = "pfk_bench-admin-key-0123456789abcdef";
     private const string UserName = "fleet-svc";
     private const string Password = "Bench-pass-1";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -28,49 +26,50 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
     {
         // Not CreateTempSubdirectory (mode 700): PostgreSQL runs as its own user and must reach the cluster folder.
         var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-{Guid.NewGuid():N}"));
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         Console.WriteLine($"scenario: {options.Devices} devices, {options.LatencyMs} ms per request, {options.Overdue:P0} overdue, {options.TaskSequence:P0} TS running, " +
                           $"{options.Refusing:P0} refusing connections; shard {options.ShardSize}, concurrency {options.ProbeConcurrency}/shard, {options.Workers} workers");
-
-        await using var cluster = await LocalPostgresCluster.StartAsync(Path.Combine(work.FullName, "pg"), deleteOnDispose: true, CancellationToken.None);
-        await CreateDatabaseAsync(cluster.ConnectionString("postgres"), "fleet_bench");
-        var connectionString = cluster.ConnectionString("fleet_bench");
 
         var devices = Fleet();
         await using var simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions { Users = { new SimulatedUser(UserName, Password) }, InvocationLogCapacity = 20 });
         simulator.Fleet.AddRange(devices);
 
-        var certificate = Path.Combine(work.FullName, "keyring.pfx");
-        KeyRingCertificate.CreateSelfSigned(certificate, "bench", TimeProvider.System);
-        var port = FreePort();
-        using var service = StartService(connectionString, certificate, port);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
-        try
+        var dll = options.ApiDll ?? LocateApi();
+        var logPath = Path.Combine(work.FullName, "service.log");
+        await using var log = new StreamWriter(logPath) { AutoFlush = true };
+        void Log(string line)
         {
-            await WaitReadyAsync(http, service);
-            await ImportAsync(http, simulator, devices);
-            var policy = await http.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = options.Devices });
-            policy.EnsureSuccessStatusCode();
-            var rssBeforeSweep = Memory(service.Id).Rss;
-            Console.WriteLine($"service RSS before the sweep: {rssBeforeSweep / 1048576.0:F0} MB (peak so far {Memory(service.Id).Peak / 1048576.0:F0} MB, the import included)");
-
-            var pass = true;
-            for (var run = 1; run <= options.Sweeps; run++)
+            lock (log)
             {
-                Console.WriteLine(run == 1 ? "sweep 1: the first verdicts, and the fixes" : $"sweep {run}: the steady state");
-                pass &= await SweepAsync(http, service, connectionString, devices);
+                log.WriteLine(line);
             }
+        }
 
-            Console.WriteLine(pass ? "PASS: every sweep within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
-            return pass ? 0 : 1;
-        }
-        finally
+        await using var service = await BenchService.StartAsync(dll, work, new Dictionary<string, string>
         {
-            service.Kill(entireProcessTree: true);
-            await service.WaitForExitAsync();
-            File.Delete(certificate);
+            ["Fleet__WinRm__AllowUnencrypted"] = "true",
+            ["Fleet__Engine__ShardSize"] = options.ShardSize.ToString(CultureInfo.InvariantCulture),
+            ["Fleet__Engine__ProbeConcurrency"] = options.ProbeConcurrency.ToString(CultureInfo.InvariantCulture),
+            ["Fleet__Engine__WorkerCount"] = options.Workers.ToString(CultureInfo.InvariantCulture),
+            ["Fleet__Engine__JobPollInterval"] = "00:00:01",
+        }, Log, Log);
+        Console.WriteLine($"service: dotnet {dll} (pid {service.Process.Id}, log {logPath})");
+        using var http = service.CreateAdminClient();
+        await ImportAsync(http, simulator, devices);
+        var policy = await http.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = options.Devices });
+        policy.EnsureSuccessStatusCode();
+        var pid = service.Process.Id;
+        Console.WriteLine($"service RSS before the sweep: {Memory(pid).Rss / 1048576.0:F0} MB (peak so far {Memory(pid).Peak / 1048576.0:F0} MB, the import included)");
+
+        var pass = true;
+        for (var run = 1; run <= options.Sweeps; run++)
+        {
+            Console.WriteLine(run == 1 ? "sweep 1: the first verdicts, and the fixes" : $"sweep {run}: the steady state");
+            pass &= await SweepAsync(http, service.Process, service.ConnectionString, devices);
         }
+
+        Console.WriteLine(pass ? "PASS: every sweep within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
+        return pass ? 0 : 1;
     }
 
     /// <summary>One sweep started through the API and watched to the end; true when it met the target.</summary>
@@ -144,37 +143,6 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         return devices;
     }
 
-    private Process StartService(string connectionString, string certificate, int port)
-    {
-        var dll = options.ApiDll ?? LocateApi();
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var environment = start.Environment;
-        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        environment["ConnectionStrings__Fleet"] = connectionString;
-        environment["FLEET_ADMIN_API_KEY"] = AdminKey;
-        environment["Fleet__DataProtection__CertificatePath"] = certificate;
-        environment["Fleet__DataProtection__CertificatePassword"] = "bench";
-        environment["Fleet__WinRm__AllowUnencrypted"] = "true";
-        environment["Fleet__Engine__ShardSize"] = options.ShardSize.ToString(CultureInfo.InvariantCulture);
-        environment["Fleet__Engine__ProbeConcurrency"] = options.ProbeConcurrency.ToString(CultureInfo.InvariantCulture);
-        environment["Fleet__Engine__WorkerCount"] = options.Workers.ToString(CultureInfo.InvariantCulture);
-        environment["Fleet__Engine__JobPollInterval"] = "00:00:01";
-        environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The service did not start.");
-        var log = new StreamWriter(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-service-{process.Id}.log")) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Console.WriteLine($"service: dotnet {dll} (pid {process.Id}, log {Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-service-{process.Id}.log")})");
-        return process;
-    }
-
     private static string LocateApi()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -187,33 +155,6 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         return directory is null
             ? throw new InvalidOperationException("Run from the repository, or pass --api path/to/ProvisioningFleet.Api.dll.")
             : Path.Combine(directory.FullName, "src", "ProvisioningFleet.Api", "bin", configuration, "net10.0", "ProvisioningFleet.Api.dll");
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http, Process service)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (service.HasExited)
-            {
-                throw new InvalidOperationException($"The service exited with {service.ExitCode}; see its log.");
-            }
-
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException("The service was not ready within 2 minutes.");
     }
 
     private static async Task ImportAsync(HttpClient http, SimulatedFleetHost simulator, IReadOnlyList<SimulatedDevice> devices)
@@ -280,24 +221,4 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
-
-    private static async Task CreateDatabaseAsync(string serverConnectionString, string database)
-    {
-        await using var connection = new NpgsqlConnection(serverConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-            : "unknown CPU";
 }
