@@ -13,6 +13,7 @@ COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/ProvisioningFleet.Api/ProvisioningFleet.Api.csproj src/ProvisioningFleet.Api/
 COPY src/ProvisioningFleet.Core/ProvisioningFleet.Core.csproj src/ProvisioningFleet.Core/
 COPY src/ProvisioningFleet.Data/ProvisioningFleet.Data.csproj src/ProvisioningFleet.Data/
+COPY src/ProvisioningFleet.LocalServices/ProvisioningFleet.LocalServices.csproj src/ProvisioningFleet.LocalServices/
 COPY src/ProvisioningFleet.WsMan/ProvisioningFleet.WsMan.csproj src/ProvisioningFleet.WsMan/
 COPY src/ProvisioningFleet.Simulator/ProvisioningFleet.Simulator.csproj src/ProvisioningFleet.Simulator/
 RUN dotnet restore src/ProvisioningFleet.Api/ProvisioningFleet.Api.csproj

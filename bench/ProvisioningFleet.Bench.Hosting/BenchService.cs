@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using ProvisioningFleet.Api.Credentials;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.LocalServices;
 
 namespace ProvisioningFleet.Bench.Hosting;
 

@@ -4,21 +4,31 @@ using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Demo;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Engine;
+using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Api.Operators;
+using ProvisioningFleet.Api.Policy;
+using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Api.Sweeps;
 
 AppDomain.CurrentDomain.UnhandledException += FleetConfigurationException.ExitWithMessage;
 
 var builder = WebApplication.CreateBuilder(DemoMode.HostArguments(args));
 builder.AddFleetHosting();
-await builder.AddFleetDataAsync();
+await builder.AddDemoModeAsync();
+builder.AddFleetData(createDatabase: builder.Configuration.IsDemo());
 builder.AddFleetAudit();
 builder.AddFleetAuthentication();
 builder.AddFleetCredentials();
 builder.AddFleetInventory();
 builder.AddProvisioningEngine();
+builder.AddFleetJobs();
+builder.AddRemediations();
+builder.AddSweeps();
 builder.AddFleetObservability();
 builder.AddDemoFleet();
 
@@ -27,12 +37,16 @@ app.UseFleetHosting();
 app.UseFleetAuthentication();
 
 app.MapFleetHealthAndDocs();
-app.MapSignInPages();
-app.MapKeyApi();
-app.MapAuditApi();
-app.MapCredentialApi();
-app.MapDeviceApi();
-app.MapProvisioningEngineApi();
+app.MapSignInEndpoints();
+app.MapKeyEndpoints();
+app.MapAuditEndpoints();
+app.MapCredentialEndpoints();
+app.MapDeviceEndpoints();
+app.MapDeviceVerdictEndpoints();
+app.MapRemediationEndpoints();
+app.MapSweepEndpoints();
+app.MapFleetSummaryEndpoints();
+app.MapPolicyEndpoints();
 app.MapFleetMetrics();
 app.MapOperatorsUi();
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Storage;
 using ProvisioningFleet.Data;

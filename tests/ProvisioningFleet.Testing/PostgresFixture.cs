@@ -3,7 +3,7 @@ using DotNet.Testcontainers.Builders;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProvisioningFleet.Data;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.LocalServices;
 using Testcontainers.PostgreSql;
 using Xunit;
 

@@ -1,3 +1,5 @@
+using ProvisioningFleet.Api.Hosting;
+
 namespace ProvisioningFleet.Api.Access;
 
 /// <summary>FLEET_ADMIN_API_KEY: when set, an Admin key with this value exists once the service has started.</summary>
@@ -14,7 +16,7 @@ internal sealed class BootstrapAdminKey(IServiceScopeFactory scopes, IConfigurat
 
         if (secret.Length < 16)
         {
-            throw new Storage.FleetConfigurationException($"{Setting} is too short to be a key: use at least 16 random characters.");
+            throw new FleetConfigurationException($"{Setting} is too short to be a key: use at least 16 random characters.");
         }
 
         await using var scope = scopes.CreateAsyncScope();

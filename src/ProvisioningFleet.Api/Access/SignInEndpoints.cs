@@ -14,7 +14,7 @@ public static class SignInEndpoints
     public const string SignInPath = "/signin";
     public const string SignOutPath = "/signout";
 
-    public static IEndpointRouteBuilder MapSignInPages(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapSignInEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet(SignInPath, (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
                 Page(context, antiforgery, returnUrl, error: null, StatusCodes.Status200OK))

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Audit;
 
@@ -16,7 +17,7 @@ public static class AuditEndpoints
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/audit", ListAsync)
             .RequireAuthorization(FleetPolicies.Admin)
@@ -36,7 +37,7 @@ public static class AuditEndpoints
         string? pageSize,
         CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         DateTimeOffset? from = null;
         if (since is not null)
@@ -53,7 +54,7 @@ public static class AuditEndpoints
 
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         IQueryable<AuditEntry> entries = db.AuditEntries.AsNoTracking();

@@ -7,6 +7,7 @@ using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
 
@@ -29,7 +30,7 @@ public static partial class CredentialEndpoints
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapCredentialApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapCredentialEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var credentials = endpoints.MapGroup("/api/v1/credentials").WithTags("Credentials");
         credentials.MapGet("/", ListAsync).RequireAuthorization(FleetPolicies.Reader)
@@ -48,11 +49,11 @@ public static partial class CredentialEndpoints
     private static async Task<Results<Ok<PagedList<CredentialView>>, ValidationProblem>> ListAsync(
         FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         return TypedResults.Ok(await paging.ToPagedListAsync(
@@ -145,7 +146,7 @@ public static partial class CredentialEndpoints
 
     private static ValidationProblem? Validate(CredentialInput input)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(input.Name))
         {
             errors.Add("name", "name is required.");
@@ -178,7 +179,7 @@ public static partial class CredentialEndpoints
             errors.Add("domain", "domain must be at most 256 characters.");
         }
 
-        return errors.Any ? TypedResults.ValidationProblem(errors.ToDictionary()) : null;
+        return errors.Any ? errors.ToProblem() : null;
     }
 
     private static NotFound<ProblemDetails> NotFound(long id) =>

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ProvisioningFleet.Api.Hosting;
-using ProvisioningFleet.Api.Storage;
 
 namespace ProvisioningFleet.Api.Credentials;
 
@@ -20,6 +19,12 @@ public sealed class KeyRingCertificate
     /// user's local application data folder unless set. Lets tests keep it out of the real home folder.
     /// </summary>
     public const string DefaultFolderSetting = "Fleet:DataProtection:DefaultCertificateFolder";
+
+    /// <summary>
+    /// Set by demo mode: without <see cref="PathSetting"/>, the certificate is made in this folder and
+    /// belongs to this one instance rather than to the machine.
+    /// </summary>
+    public const string InstanceFolderSetting = "Fleet:DataProtection:InstanceCertificateFolder";
 
     private const string FileName = "keyring-certificate.pfx";
 
@@ -59,8 +64,9 @@ public sealed class KeyRingCertificate
         var created = false;
         if (string.IsNullOrWhiteSpace(path))
         {
-            isMachineDefault = !builder.Configuration.IsDemo();
-            path = Path.Combine(isMachineDefault ? DefaultFolder(builder) : builder.DataFolder(), FileName);
+            var instanceFolder = builder.Configuration[InstanceFolderSetting];
+            isMachineDefault = string.IsNullOrEmpty(instanceFolder);
+            path = Path.Combine(string.IsNullOrEmpty(instanceFolder) ? DefaultFolder(builder) : instanceFolder, FileName);
             if (!File.Exists(path))
             {
                 CreateSelfSigned(path, password, TimeProvider.System);

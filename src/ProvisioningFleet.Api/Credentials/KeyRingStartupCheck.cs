@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
-using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Credentials;

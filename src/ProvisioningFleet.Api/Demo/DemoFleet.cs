@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
@@ -52,7 +53,7 @@ internal sealed class DemoFleet(
             await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), password, stoppingToken);
             var rows = devices.Select(d => new DeviceInput(
                 d.HostName, _simulator.EndpointFor(d.HostName).ToString(), "Http", "Basic", CredentialName, d.Tags.ToArray(), true, false)).ToList();
-            var errors = new QueryErrors();
+            var errors = new ValidationErrors();
             var result = await scope.ServiceProvider.GetRequiredService<DeviceImporter>()
                 .ImportAsync(rows, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, Actor)], Actor)), errors, stoppingToken);
             if (result is null)

@@ -3,11 +3,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
-using Npgsql;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Core.Verdicts;
@@ -25,7 +25,7 @@ public static class DeviceEndpoints
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapDeviceApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapDeviceEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var devices = endpoints.MapGroup("/api/v1/devices").WithTags("Devices");
         devices.MapGet("/", ListAsync).RequireAuthorization(FleetPolicies.Reader)
@@ -58,7 +58,7 @@ public static class DeviceEndpoints
         string? pageSize,
         CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         var states = errors.ParseEnums<DeviceState>("state", state);
         bool? enabledFilter = enabled?.ToLowerInvariant() switch
@@ -69,14 +69,11 @@ public static class DeviceEndpoints
             _ => Invalid(errors, "enabled", "enabled must be true or false."),
         };
         var tagKeys = (tag ?? []).Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => Device.KeyOf(t.Trim())).Distinct().ToArray();
-        if (search is { Length: > 253 })
-        {
-            errors.Add("search", "search must be at most 253 characters.");
-        }
+        errors.MaxLength("search", search, FleetLimits.HostName);
 
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         IQueryable<Device> Filtered(FleetDbContext context)
@@ -131,15 +128,15 @@ public static class DeviceEndpoints
     }
 
     private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>
-        await FindViewAsync(db, id, cancellationToken) is { } view ? TypedResults.Ok(view) : NotFound(id);
+        await FindViewAsync(db, id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.DeviceNotFound(id);
 
     private static async Task<Results<Created<DeviceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
         DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         if (await db.Devices.AnyAsync(d => d.HostNameKey == Device.KeyOf(valid.HostName), cancellationToken))
@@ -163,15 +160,15 @@ public static class DeviceEndpoints
     private static async Task<Results<Ok<DeviceView>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ReplaceAsync(
         long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         if (await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is not { } device)
         {
-            return NotFound(id);
+            return Problems.DeviceNotFound(id);
         }
 
         if (await db.Devices.AnyAsync(d => d.HostNameKey == Device.KeyOf(valid.HostName) && d.Id != id, cancellationToken))
@@ -195,7 +192,7 @@ public static class DeviceEndpoints
     {
         if (await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is not { } device)
         {
-            return NotFound(id);
+            return Problems.DeviceNotFound(id);
         }
 
         db.Devices.Remove(device);
@@ -212,7 +209,7 @@ public static class DeviceEndpoints
             sizeLimit.MaxRequestBodySize = MaxImportBytes;
         }
 
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         IReadOnlyList<DeviceInput> rows;
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var contentType))
         {
@@ -237,7 +234,7 @@ public static class DeviceEndpoints
             : ImportRejected(errors);
     }
 
-    private static ValidationProblem ImportRejected(QueryErrors errors) =>
+    private static ValidationProblem ImportRejected(ValidationErrors errors) =>
         TypedResults.ValidationProblem(
             errors.ToDictionary(),
             title: "The import was rejected; nothing was imported",
@@ -281,19 +278,17 @@ public static class DeviceEndpoints
             await db.SaveChangesAsync(cancellationToken);
             return true;
         }
-        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException exception) when (exception.IsUniqueViolation(out _))
         {
             return false;
         }
     }
 
-    private static bool? Invalid(QueryErrors errors, string field, string message)
+    private static bool? Invalid(ValidationErrors errors, string field, string message)
     {
         errors.Add(field, message);
         return null;
     }
-
-    private static NotFound<ProblemDetails> NotFound(long id) => Problems.NotFound("Device not found", $"There is no device {id}.");
 
     private static Conflict<ProblemDetails> HostTaken(string hostName) =>
         Problems.Conflict("Host name taken", $"A device named '{hostName}' already exists (host names are compared case-insensitively).");

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using CsvHelper;
 using Microsoft.Net.Http.Headers;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 
 namespace ProvisioningFleet.Api.Devices;
 
@@ -29,7 +30,7 @@ public static class DeviceImportReader
     public static bool IsJson(MediaTypeHeaderValue contentType) =>
         contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<IReadOnlyList<DeviceInput>> ReadJsonAsync(Stream body, QueryErrors errors, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<DeviceInput>> ReadJsonAsync(Stream body, ValidationErrors errors, CancellationToken cancellationToken)
     {
         try
         {
@@ -57,7 +58,7 @@ public static class DeviceImportReader
         }
     }
 
-    public static async Task<IReadOnlyList<DeviceInput>> ReadCsvAsync(Stream body, System.Text.Encoding encoding, QueryErrors errors, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<DeviceInput>> ReadCsvAsync(Stream body, System.Text.Encoding encoding, ValidationErrors errors, CancellationToken cancellationToken)
     {
         var options = new CsvReaderOptions
         {
@@ -118,7 +119,7 @@ public static class DeviceImportReader
         return rows;
     }
 
-    private static Dictionary<string, int> MapHeader(IReadOnlyList<string> header, QueryErrors errors)
+    private static Dictionary<string, int> MapHeader(IReadOnlyList<string> header, ValidationErrors errors)
     {
         var columnOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var index = 0; index < header.Count; index++)
@@ -142,7 +143,7 @@ public static class DeviceImportReader
         return columnOf;
     }
 
-    private static bool? ParseFlag(string? text, string field, QueryErrors errors)
+    private static bool? ParseFlag(string? text, string field, ValidationErrors errors)
     {
         switch (text?.ToLowerInvariant())
         {

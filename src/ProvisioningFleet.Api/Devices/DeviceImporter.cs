@@ -1,9 +1,8 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
-using NpgsqlTypes;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
 
@@ -11,8 +10,7 @@ namespace ProvisioningFleet.Api.Devices;
 
 /// <summary>
 /// Imports many devices at once, all or nothing: every row is validated first (each bad row and
-/// field named), then the rows are copied into a temporary table with binary COPY and upserted by
-/// host name in one statement, in one transaction with the audit entry.
+/// field named), then written by <see cref="DeviceBulkImport"/> in one transaction with the audit entry.
 /// </summary>
 public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimeProvider time)
 {
@@ -21,7 +19,7 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
     /// reading the file) and imports only when there are none; null means nothing was imported.
     /// </summary>
     public async Task<ImportResult?> ImportAsync(
-        IReadOnlyList<DeviceInput> rows, ClaimsPrincipal actor, QueryErrors errors, CancellationToken cancellationToken)
+        IReadOnlyList<DeviceInput> rows, ClaimsPrincipal actor, ValidationErrors errors, CancellationToken cancellationToken)
     {
         var credentialIds = await db.Credentials.AsNoTracking()
             .ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
@@ -52,80 +50,14 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
 
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await ExecuteAsync(connection, """
-            CREATE TEMP TABLE device_import (
-                host_name text NOT NULL, host_name_key text NOT NULL, endpoint text NOT NULL, transport text NOT NULL,
-                authentication text NOT NULL, credential_id bigint, tags text[] NOT NULL, tag_keys text[] NOT NULL,
-                enabled boolean NOT NULL, remediation_excluded boolean NOT NULL) ON COMMIT DROP
-            """, cancellationToken);
-
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY device_import (host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys, enabled, remediation_excluded) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
-        {
-            foreach (var device in devices)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(device.HostName, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(Device.KeyOf(device.HostName), NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(device.Endpoint, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(device.Transport.ToString(), NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(device.Authentication.ToString(), NpgsqlDbType.Text, cancellationToken);
-                if (device.CredentialId is { } credentialId)
-                {
-                    await copy.WriteAsync(credentialId, NpgsqlDbType.Bigint, cancellationToken);
-                }
-                else
-                {
-                    await copy.WriteNullAsync(cancellationToken);
-                }
-
-                await copy.WriteAsync(device.Tags, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(device.Tags.Select(Device.KeyOf).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(device.Enabled, NpgsqlDbType.Boolean, cancellationToken);
-                await copy.WriteAsync(device.RemediationExcluded, NpgsqlDbType.Boolean, cancellationToken);
-            }
-
-            await copy.CompleteAsync(cancellationToken);
-        }
-
-        // xmax = 0 tells a freshly inserted row from one that ON CONFLICT updated.
-        await using var upsert = new NpgsqlCommand("""
-            WITH upserted AS (
-                INSERT INTO devices (host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys,
-                                     enabled, remediation_excluded, state, created_at, updated_at)
-                SELECT host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys,
-                       enabled, remediation_excluded, 'Unknown', @now, @now
-                FROM device_import
-                ON CONFLICT (host_name_key) DO UPDATE SET
-                    host_name = EXCLUDED.host_name, endpoint = EXCLUDED.endpoint, transport = EXCLUDED.transport,
-                    authentication = EXCLUDED.authentication, credential_id = EXCLUDED.credential_id, tags = EXCLUDED.tags,
-                    tag_keys = EXCLUDED.tag_keys, enabled = EXCLUDED.enabled, remediation_excluded = EXCLUDED.remediation_excluded,
-                    updated_at = EXCLUDED.updated_at
-                -- Re-importing the same inventory must not rewrite 100,000 rows (and every index entry) for nothing.
-                WHERE (devices.host_name, devices.endpoint, devices.transport, devices.authentication, devices.credential_id,
-                       devices.tags, devices.enabled, devices.remediation_excluded)
-                      IS DISTINCT FROM (EXCLUDED.host_name, EXCLUDED.endpoint, EXCLUDED.transport, EXCLUDED.authentication,
-                       EXCLUDED.credential_id, EXCLUDED.tags, EXCLUDED.enabled, EXCLUDED.remediation_excluded)
-                RETURNING (xmax = 0) AS inserted)
-            SELECT count(*) FILTER (WHERE inserted) FROM upserted
-            """, connection);
-        upsert.Parameters.AddWithValue("now", now);
+        var created = await DeviceBulkImport.UpsertAsync(db, devices, now, cancellationToken);
         // Host names are unique within a file (checked above), so every row not created matched a device: updated, changed or not.
-        var created = (int)(long)(await upsert.ExecuteScalarAsync(cancellationToken))!;
         var updated = devices.Count - created;
 
         audit.Record(db, actor, "device.import", "devices", new { rows = devices.Count, created, updated });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ImportResult(created, updated);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 

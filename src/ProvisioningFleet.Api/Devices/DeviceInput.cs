@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Devices;
 
@@ -20,17 +23,6 @@ public sealed record DeviceInput(
     bool? Enabled = null,
     bool? RemediationExcluded = null);
 
-/// <summary>A device input that passed validation, with the defaults of api.md filled in.</summary>
-public sealed record ValidDevice(
-    string HostName,
-    string Endpoint,
-    CimTransport Transport,
-    CimAuthentication Authentication,
-    long? CredentialId,
-    string[] Tags,
-    bool Enabled,
-    bool RemediationExcluded);
-
 public static partial class DeviceRules
 {
     public const int MaxTags = 50;
@@ -39,7 +31,7 @@ public static partial class DeviceRules
     /// Checks <paramref name="input"/>; errors go to <paramref name="errors"/> as <c>{prefix}{field}</c>.
     /// <paramref name="credentialIds"/> maps credential names (case-sensitive, as stored) to ids.
     /// </summary>
-    public static ValidDevice? Validate(DeviceInput input, string prefix, QueryErrors errors, IReadOnlyDictionary<string, long> credentialIds)
+    public static ValidDevice? Validate(DeviceInput input, string prefix, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds)
     {
         var valid = true;
         void Fail(string field, string message)
@@ -114,9 +106,9 @@ public static partial class DeviceRules
             Fail("tags", $"A device has at most {MaxTags} tags.");
         }
 
-        foreach (var tag in tags.Where(tag => !TagPattern().IsMatch(tag)))
+        foreach (var tag in tags.Where(tag => tag.Length > FleetLimits.Tag || !TagPattern().IsMatch(tag)))
         {
-            Fail("tags", $"'{Shorten(tag)}' is not a tag: use 1 to 64 letters, digits, '.', '_', ':' or '-'.");
+            Fail("tags", $"'{Shorten(tag)}' is not a tag: use 1 to {FleetLimits.Tag} letters, digits, '.', '_', ':' or '-'.");
         }
 
         if (!valid)
@@ -133,7 +125,7 @@ public static partial class DeviceRules
         Enum.TryParse(text.Trim(), ignoreCase: true, out value) && Enum.IsDefined(value) && !text.Trim().All(char.IsAsciiDigit);
 
     private static bool IsHostName(string hostName) =>
-        hostName.Length <= 253
+        hostName.Length <= FleetLimits.HostName
         && (IsIpAddress(hostName) || DnsName().IsMatch(hostName));
 
     private static bool IsIpAddress(string hostName) =>
@@ -146,10 +138,10 @@ public static partial class DeviceRules
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
-    // Labels of letters, digits, '-' and '_' (seen in real Windows names), not starting or ending with '-'.
-    [GeneratedRegex(@"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$")]
+    // Labels of letters, digits, '-' and '_' (seen in real Windows names), not starting or ending with '-'; the length is checked beside it.
+    [GeneratedRegex(@"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$")]
     private static partial Regex DnsName();
 
-    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]+$")]
     private static partial Regex TagPattern();
 }

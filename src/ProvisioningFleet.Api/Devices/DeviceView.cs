@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data.Devices;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Core.Cim.Mi;
 using ProvisioningFleet.Core.Cim.WsMan;

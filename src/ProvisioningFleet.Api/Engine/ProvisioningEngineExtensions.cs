@@ -1,10 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using ProvisioningFleet.Api.Fleet;
-using ProvisioningFleet.Api.Jobs;
-using ProvisioningFleet.Api.Policy;
-using ProvisioningFleet.Api.Remediations;
-using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Remediation;
@@ -15,8 +10,8 @@ namespace ProvisioningFleet.Api.Engine;
 public static class ProvisioningEngineExtensions
 {
     /// <summary>
-    /// Probe, verdicts, remediation and sweeps, with Hangfire on the service's PostgreSQL. Needs the
-    /// database (AddFleetDataAsync), the credential vault; brings the <see cref="ICimSessionFactory"/> that
+    /// Probe, verdicts and the remediator: what sweeps and the manual endpoints share. Needs the
+    /// database (AddFleetData), the credential vault; brings the <see cref="ICimSessionFactory"/> that
     /// Fleet:WinRm:Client selects (WS-Man by default) unless one is registered before.
     /// </summary>
     public static IHostApplicationBuilder AddProvisioningEngine(this IHostApplicationBuilder builder)
@@ -45,21 +40,6 @@ public static class ProvisioningEngineExtensions
         });
         services.AddSingleton<DeviceProbing>();
         services.AddSingleton<DeviceVerdicts>();
-        services.AddSingleton<RemediationRunner>();
-        services.AddSingleton<SweepFinisher>();
-        services.AddSingleton<SweepShardRunner>();
-        services.AddTransient<SweepJobs>();
-        builder.AddFleetJobs();
         return builder;
-    }
-
-    public static IEndpointRouteBuilder MapProvisioningEngineApi(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapDeviceEngineApi();
-        endpoints.MapRemediationsApi();
-        endpoints.MapSweepsApi();
-        endpoints.MapFleetSummaryApi();
-        endpoints.MapPolicyApi();
-        return endpoints;
     }
 }

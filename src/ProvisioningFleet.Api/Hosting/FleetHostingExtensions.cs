@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
-using ProvisioningFleet.Api.Storage;
 
 namespace ProvisioningFleet.Api.Hosting;
 
@@ -37,7 +36,6 @@ public static class FleetHostingExtensions
             return Task.CompletedTask;
         }));
 
-        builder.Services.AddHealthChecks().AddCheck<DatabaseReadyCheck>("database", tags: ["ready"]);
         return builder;
     }
 

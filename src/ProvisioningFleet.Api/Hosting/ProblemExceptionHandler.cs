@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Hosting;
 
@@ -24,13 +24,12 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                 Title = "The resource was changed by someone else",
                 Detail = "Read it again and retry.",
             },
-            DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique } => new ProblemDetails
+            DbUpdateException update when update.IsUniqueViolation(out var unique) => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "Conflict",
                 Detail = $"A record with the same identity already exists ({unique.ConstraintName}).",
             },
-            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ => null,
         };
 

@@ -1,10 +1,8 @@
 using Hangfire;
 using Hangfire.PostgreSql;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Storage;
-using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Jobs;
 
@@ -45,23 +43,6 @@ public static class FleetJobsExtensions
             });
         }
 
-        builder.Services.AddSingleton<SweepSchedule>();
-        builder.Services.AddTransient<HistoryPruning>();
-        builder.Services.AddHostedService<RecurringJobsRegistration>();
         return builder;
-    }
-
-    /// <summary>Creates Hangfire's schema and puts the recurring jobs on the stored policy's schedule, once the database is migrated.</summary>
-    private sealed class RecurringJobsRegistration(IServiceProvider services, IDbContextFactory<FleetDbContext> contexts) : IHostedService
-    {
-        public async Task StartAsync(CancellationToken cancellationToken)
-        {
-            _ = services.GetRequiredService<JobStorage>();
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var cron = await db.Policies.AsNoTracking().Select(p => p.SweepCron).SingleAsync(cancellationToken);
-            services.GetRequiredService<SweepSchedule>().Apply(cron);
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

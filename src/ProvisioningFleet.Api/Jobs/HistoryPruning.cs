@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Jobs;
 
@@ -22,9 +23,7 @@ public sealed class HistoryPruning(IDbContextFactory<FleetDbContext> contexts, T
         int deleted;
         do
         {
-            deleted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                DELETE FROM device_state_changes WHERE id IN (SELECT id FROM device_state_changes WHERE at < {cutoff} LIMIT {Slice})
-                """, cancellationToken);
+            deleted = await DeviceHistory.DeleteSliceOlderThanAsync(db, cutoff, Slice, cancellationToken);
             total += deleted;
         }
         while (deleted == Slice);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Validation;
 
 namespace ProvisioningFleet.Api.Lists;
 
@@ -13,7 +14,7 @@ public readonly record struct PageRequest(int Page, int PageSize)
 
     public int Skip => (Page - 1) * PageSize;
 
-    public static PageRequest Parse(string? page, string? pageSize, QueryErrors errors)
+    public static PageRequest Parse(string? page, string? pageSize, ValidationErrors errors)
     {
         var pageNumber = 1;
         if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1))

@@ -1,4 +1,5 @@
-using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Api.Sweeps;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data.Policy;
 
 namespace ProvisioningFleet.Api.Policy;
@@ -30,40 +31,39 @@ public sealed record PolicyInput(
     bool? TriggerPolicyRetrieval,
     int? HistoryRetentionDays)
 {
-    /// <summary>Checks every field and names each bad one; on success fills <paramref name="policy"/>.</summary>
-    public Dictionary<string, string[]> ApplyTo(FleetPolicy policy)
+    /// <summary>Checks every field and names each bad one in <paramref name="errors"/>; without any, fills <paramref name="policy"/>.</summary>
+    public void ApplyTo(FleetPolicy policy, ValidationErrors errors)
     {
         var defaults = new FleetPolicy();
-        var errors = new Dictionary<string, string[]>();
         if (RemediateAfterMinutes is < 1 or > 525_600)
         {
-            errors["remediateAfterMinutes"] = ["remediateAfterMinutes must be null or a number of minutes from 1 to 525600 (a year)."];
+            errors.Add("remediateAfterMinutes", "remediateAfterMinutes must be null or a number of minutes from 1 to 525600 (a year).");
         }
 
         if (GraceMinutes is < 0 or > 525_600)
         {
-            errors["graceMinutes"] = ["graceMinutes must be from 0 to 525600."];
+            errors.Add("graceMinutes", "graceMinutes must be from 0 to 525600.");
         }
 
         if (MaxRemediationsPerSweep is < 0 or > 1_000_000)
         {
-            errors["maxRemediationsPerSweep"] = ["maxRemediationsPerSweep must be from 0 (report only) to 1000000."];
+            errors.Add("maxRemediationsPerSweep", "maxRemediationsPerSweep must be from 0 (report only) to 1000000.");
         }
 
         var cron = string.IsNullOrWhiteSpace(SweepCron) ? defaults.SweepCron : SweepCron.Trim();
         if (SweepCron is not null && !SweepSchedule.IsValidCron(cron))
         {
-            errors["sweepCron"] = [$"'{SweepCron}' is not a cron expression with five fields (minute hour day-of-month month day-of-week), e.g. \"0 * * * *\"."];
+            errors.Add("sweepCron", $"'{SweepCron}' is not a cron expression with five fields (minute hour day-of-month month day-of-week), e.g. \"0 * * * *\".");
         }
 
         if (HistoryRetentionDays is < 1 or > 36_500)
         {
-            errors["historyRetentionDays"] = ["historyRetentionDays must be from 1 to 36500."];
+            errors.Add("historyRetentionDays", "historyRetentionDays must be from 1 to 36500.");
         }
 
-        if (errors.Count > 0)
+        if (errors.Any)
         {
-            return errors;
+            return;
         }
 
         policy.AutoRemediate = AutoRemediate ?? defaults.AutoRemediate;
@@ -73,6 +73,5 @@ public sealed record PolicyInput(
         policy.SweepCron = cron;
         policy.TriggerPolicyRetrieval = TriggerPolicyRetrieval ?? defaults.TriggerPolicyRetrieval;
         policy.HistoryRetentionDays = HistoryRetentionDays ?? defaults.HistoryRetentionDays;
-        return errors;
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Remediation;
@@ -110,14 +109,14 @@ public sealed class RemediationRunner(
         record.FixSent = result.FixSent;
         record.FinishedAt = finishedAt;
         record.ErrorCategory = result.Error?.Category;
-        record.ErrorMessage = VerdictRecorder.Truncate(result.Error?.Message, 4000);
+        record.ErrorMessage = FleetLimits.Truncate(result.Error?.Message, FleetLimits.ErrorMessage);
         record.ErrorCode = result.Error?.Code;
         if (result.ScheduleTriggers.Count > 0)
         {
             record.PolicyRetrievalTriggered = result.ScheduleTriggers.All(t => t.Succeeded);
-            record.PolicyRetrievalError = VerdictRecorder.Truncate(
+            record.PolicyRetrievalError = FleetLimits.Truncate(
                 string.Join("; ", result.ScheduleTriggers.Where(t => t.Error is not null).Select(t => $"TriggerSchedule {t.ScheduleId}: {t.Error!.Message}")) is { Length: > 0 } errors ? errors : null,
-                4000);
+                FleetLimits.ErrorMessage);
         }
 
         // Not cancellable: the device has been touched, and the record must say so.
@@ -178,7 +177,7 @@ public sealed class RemediationRunner(
                 await transaction.CommitAsync(cancellationToken);
                 return null;
             }
-            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique)
+            catch (DbUpdateException e) when (e.IsUniqueViolation(out var unique))
             {
                 await transaction.RollbackAsync(cancellationToken);
                 db.ChangeTracker.Clear();

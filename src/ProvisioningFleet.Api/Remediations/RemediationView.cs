@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.WsMan.Cim;
@@ -33,6 +34,3 @@ public sealed record RemediationView(
 
     public static RemediationView From(Remediation remediation) => Compiled(remediation);
 }
-
-/// <summary>Why a probe or a fix failed: <c>code</c> keeps the WS-Management or WMI number where there is one.</summary>
-public sealed record ErrorView(CimErrorCategory Category, string? Message, long? Code);

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Storage;

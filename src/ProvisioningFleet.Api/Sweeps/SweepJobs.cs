@@ -106,9 +106,7 @@ public sealed class SweepJobs(
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        // A session lock on the shard: however a job gets handed out twice, one run at a time works on it.
-        var locked = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({(int)sweepId}, {shardIndex}) AS \"Value\"").SingleAsync(cancellationToken);
-        if (!locked)
+        if (!await SweepLedger.TryLockShardAsync(db, sweepId, shardIndex, cancellationToken))
         {
             logger.LogWarning("Sweep {SweepId} shard {Shard} is already running elsewhere", sweepId, shardIndex);
             return;
@@ -126,7 +124,7 @@ public sealed class SweepJobs(
         }
         finally
         {
-            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_unlock({(int)sweepId}, {shardIndex})", CancellationToken.None);
+            await SweepLedger.UnlockShardAsync(db, sweepId, shardIndex, CancellationToken.None);
         }
     }
 

@@ -14,7 +14,6 @@ using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.WsMan.Cim;
 
-
 namespace ProvisioningFleet.Api.Sweeps;
 
 /// <summary>
@@ -34,7 +33,11 @@ public sealed class SweepShardRunner(
 {
     private sealed record DeviceOutcome(long DeviceId, DeviceState ProbedState, Verdict ToStore, RemediationOutcome? Remediation, int RoundTrips);
 
-    /// <summary>Returns true when the shard is done (all devices processed, or the sweep was cancelled).</summary>
+    /// <summary>
+    /// Processes the shard's remaining devices (none once the sweep is cancelled), then completes the shard;
+    /// the last shard to complete finishes the sweep. A shard already complete returns at once; one stopped
+    /// by <paramref name="shutdown"/> is left for the job's retry.
+    /// </summary>
     public async Task RunAsync(long sweepId, int shardIndex, CancellationToken shutdown)
     {
         // Every log line and span of the shard, down to each device's probe and fix, carries the sweep.

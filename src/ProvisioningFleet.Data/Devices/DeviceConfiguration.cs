@@ -9,8 +9,8 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
     public void Configure(EntityTypeBuilder<Device> device)
     {
         device.ToTable("devices");
-        device.Property(d => d.HostName).HasMaxLength(253);
-        device.Property(d => d.HostNameKey).HasMaxLength(253);
+        device.Property(d => d.HostName).HasMaxLength(FleetLimits.HostName);
+        device.Property(d => d.HostNameKey).HasMaxLength(FleetLimits.HostName);
         // Lists page in host-name order with filters on state, enabled and tags. The unique index carries
         // those columns too, so that counting a filtered set and skipping to a deep page are index-only
         // scans that never touch the wide rows.
@@ -48,7 +48,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         device.HasStorageParameter("autovacuum_analyze_scale_factor", 0.02);
         device.Property(d => d.ClientId).HasMaxLength(128);
         device.Property(d => d.LastErrorCategory).HasMaxLength(32);
-        device.Property(d => d.LastErrorMessage).HasMaxLength(4000);
+        device.Property(d => d.LastErrorMessage).HasMaxLength(FleetLimits.ErrorMessage);
         device.Property(d => d.Version).IsRowVersion();
 
         device.HasOne(d => d.Credential)

@@ -12,7 +12,7 @@ internal sealed class DeviceStateChangeConfiguration : IEntityTypeConfiguration<
         change.Property(c => c.ToState).HasMaxLength(32);
         change.Property(c => c.ClientId).HasMaxLength(128);
         change.Property(c => c.ErrorCategory).HasMaxLength(32);
-        change.Property(c => c.ErrorMessage).HasMaxLength(4000);
+        change.Property(c => c.ErrorMessage).HasMaxLength(FleetLimits.ErrorMessage);
         change.HasIndex(c => new { c.DeviceId, c.At }).IsDescending(false, true);
         // Retention deletes by age across all devices.
         change.HasIndex(c => c.At);

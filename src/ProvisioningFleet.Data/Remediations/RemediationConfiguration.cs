@@ -10,16 +10,16 @@ internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remedi
     public void Configure(EntityTypeBuilder<Remediation> remediation)
     {
         remediation.ToTable("remediations");
-        remediation.Property(r => r.HostName).HasMaxLength(253);
+        remediation.Property(r => r.HostName).HasMaxLength(FleetLimits.HostName);
         remediation.Property(r => r.Trigger).HasMaxLength(16);
         remediation.Property(r => r.Actor).HasMaxLength(256);
         remediation.Property(r => r.Outcome).HasMaxLength(16);
         remediation.Property(r => r.SkipReason).HasMaxLength(32);
-        remediation.Property(r => r.Justification).HasMaxLength(2000);
+        remediation.Property(r => r.Justification).HasMaxLength(FleetLimits.Justification);
         remediation.Property(r => r.ClientId).HasMaxLength(128);
         remediation.Property(r => r.ErrorCategory).HasMaxLength(32);
-        remediation.Property(r => r.ErrorMessage).HasMaxLength(4000);
-        remediation.Property(r => r.PolicyRetrievalError).HasMaxLength(4000);
+        remediation.Property(r => r.ErrorMessage).HasMaxLength(FleetLimits.ErrorMessage);
+        remediation.Property(r => r.PolicyRetrievalError).HasMaxLength(FleetLimits.ErrorMessage);
 
         remediation.HasIndex(r => new { r.DeviceId, r.RequestedAt }).IsDescending(false, true);
         remediation.HasIndex(r => new { r.Outcome, r.RequestedAt }).IsDescending(false, true);

@@ -12,9 +12,9 @@ internal sealed class SweepConfiguration : IEntityTypeConfiguration<Sweep>
         sweep.ToTable("sweeps");
         sweep.Property(s => s.Status).HasMaxLength(16);
         sweep.Property(s => s.Trigger).HasMaxLength(16);
-        sweep.Property(s => s.Tag).HasMaxLength(64);
+        sweep.Property(s => s.Tag).HasMaxLength(FleetLimits.Tag);
         sweep.Property(s => s.RequestedBy).HasMaxLength(256);
-        sweep.Property(s => s.Error).HasMaxLength(4000);
+        sweep.Property(s => s.Error).HasMaxLength(FleetLimits.ErrorMessage);
         sweep.Property(s => s.ByState)
             .HasColumnType("jsonb")
             .HasConversion(

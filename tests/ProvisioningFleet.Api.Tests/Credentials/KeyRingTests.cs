@@ -6,7 +6,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProvisioningFleet.Api.Credentials;
-using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Testing;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Api.Engine;
-using ProvisioningFleet.Api.Storage;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Core.Cim.Mi;
 using ProvisioningFleet.Core.Cim.WsMan;

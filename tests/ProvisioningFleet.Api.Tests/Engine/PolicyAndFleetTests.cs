@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Policy;
+using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Testing;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.Testing;
 
 namespace ProvisioningFleet.Api.Tests.Hosting;

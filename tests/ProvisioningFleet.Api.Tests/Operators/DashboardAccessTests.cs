@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Testing;
 

@@ -7,6 +7,7 @@ using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Access;
@@ -18,9 +19,16 @@ namespace ProvisioningFleet.Api.Remediations;
 /// <summary>POST /api/v1/devices/{id}/remediate.</summary>
 public sealed record RemediateInput(bool? DryRun, string? Justification, bool? Override, bool? IgnoreTaskSequence);
 
-public static class RemediationsApi
+public static class RemediationEndpoints
 {
-    public static IEndpointRouteBuilder MapRemediationsApi(this IEndpointRouteBuilder endpoints)
+    /// <summary>The runner shared by the manual endpoint and sweeps; needs the engine (AddProvisioningEngine).</summary>
+    public static IHostApplicationBuilder AddRemediations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<RemediationRunner>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRemediationEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/v1/devices/{id:long}/remediate", RemediateAsync).RequireAuthorization(FleetPolicies.Operator)
             .WithTags("Devices").WithName("RemediateDevice")
@@ -42,9 +50,11 @@ public static class RemediationsApi
         CancellationToken cancellationToken)
     {
         var request = new RemediationRequest(input?.DryRun ?? false, input?.Override ?? false, input?.IgnoreTaskSequence ?? false);
-        if (input?.Justification is { Length: > 2000 })
+        var errors = new ValidationErrors();
+        errors.MaxLength("justification", input?.Justification, FleetLimits.Justification);
+        if (errors.Any)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["justification"] = ["justification must be at most 2000 characters."] });
+            return errors.ToProblem();
         }
 
         if ((request.Override || request.IgnoreTaskSequence) && !http.User.HasRole(ApiKeyRole.Admin))
@@ -56,7 +66,7 @@ public static class RemediationsApi
         var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
         {
-            return DeviceEngineApi.NotFoundDevice(id);
+            return Problems.DeviceNotFound(id);
         }
 
         if (await db.Remediations.AsNoTracking().FirstOrDefaultAsync(r => r.DeviceId == id && r.Outcome == RemediationOutcome.InProgress, cancellationToken) is { } running)
@@ -113,7 +123,7 @@ public static class RemediationsApi
     private static async Task<Results<Ok<PagedList<RemediationView>>, ValidationProblem>> ListAsync(
         FleetDbContext db, string[]? deviceId, string[]? outcome, string? since, string[]? sweepId, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         var outcomes = errors.ParseEnums<RemediationOutcome>("outcome", outcome);
         var devices = ParseIds("deviceId", deviceId, errors);
@@ -133,7 +143,7 @@ public static class RemediationsApi
 
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         var remediations = db.Remediations.AsNoTracking();
@@ -161,7 +171,7 @@ public static class RemediationsApi
             remediations, r => r.OrderByDescending(x => x.RequestedAt).ThenByDescending(x => x.Id), RemediationView.Projection, cancellationToken));
     }
 
-    private static long[] ParseIds(string field, string[]? values, QueryErrors errors)
+    private static long[] ParseIds(string field, string[]? values, ValidationErrors errors)
     {
         var ids = new List<long>();
         foreach (var value in values ?? [])

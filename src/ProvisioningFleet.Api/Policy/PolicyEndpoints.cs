@@ -2,14 +2,15 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
-using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Api.Sweeps;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Policy;
 
-public static class PolicyApi
+public static class PolicyEndpoints
 {
-    public static IEndpointRouteBuilder MapPolicyApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapPolicyEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var policy = endpoints.MapGroup("/api/v1/policy").WithTags("Policy");
         policy.MapGet("/", GetAsync).RequireAuthorization(FleetPolicies.Reader)
@@ -27,10 +28,11 @@ public static class PolicyApi
     {
         var policy = await db.Policies.SingleAsync(cancellationToken);
         var before = PolicyView.From(policy);
-        var errors = input.ApplyTo(policy);
-        if (errors.Count > 0)
+        var errors = new ValidationErrors();
+        input.ApplyTo(policy, errors);
+        if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors);
+            return errors.ToProblem();
         }
 
         policy.UpdatedAt = time.GetUtcNow();

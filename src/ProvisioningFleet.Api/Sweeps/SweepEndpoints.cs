@@ -3,15 +3,30 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Sweeps;
 
 namespace ProvisioningFleet.Api.Sweeps;
 
-public static class SweepsApi
+public static class SweepEndpoints
 {
-    public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder endpoints)
+    /// <summary>Sweeps, their shards and their schedule; needs the engine, remediations and the job store (AddFleetJobs).</summary>
+    public static IHostApplicationBuilder AddSweeps(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<SweepFinisher>();
+        services.AddSingleton<SweepShardRunner>();
+        services.AddTransient<SweepJobs>();
+        services.AddSingleton<SweepSchedule>();
+        services.AddTransient<HistoryPruning>();
+        services.AddHostedService<SweepScheduleRegistration>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapSweepEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var sweeps = endpoints.MapGroup("/api/v1/sweeps").WithTags("Sweeps");
         sweeps.MapPost("/", StartAsync).RequireAuthorization(FleetPolicies.Operator)
@@ -29,9 +44,11 @@ public static class SweepsApi
         SweepRequest? request, HttpContext http, SweepJobs jobs, CancellationToken cancellationToken)
     {
         var tag = string.IsNullOrWhiteSpace(request?.Tag) ? null : request.Tag.Trim();
-        if (tag is { Length: > 64 })
+        var errors = new ValidationErrors();
+        errors.MaxLength("tag", tag, FleetLimits.Tag);
+        if (errors.Any)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tag"] = ["tag must be at most 64 characters."] });
+            return errors.ToProblem();
         }
 
         var sweep = await jobs.RequestAsync(SweepTrigger.Manual, tag, request?.DryRun ?? false, http.User.ActorName(), cancellationToken);
@@ -41,12 +58,12 @@ public static class SweepsApi
     private static async Task<Results<Ok<PagedList<SweepView>>, ValidationProblem>> ListAsync(
         FleetDbContext db, string[]? status, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         var statuses = errors.ParseEnums<SweepStatus>("status", status);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         var sweeps = db.Sweeps.AsNoTracking();

@@ -2,24 +2,25 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
-using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.WsMan.Cim;
 using ProvisioningFleet.Core.Verdicts;
 
-namespace ProvisioningFleet.Api.Engine;
+namespace ProvisioningFleet.Api.Devices;
 
 /// <summary>A state change in a device's history.</summary>
 public sealed record StateChangeView(
     long Id, DateTimeOffset At, DeviceState FromState, DeviceState ToState, long? SweepId, bool? InProvisioningMode,
-    DateTimeOffset? ProvisioningEnabledAt, DateTimeOffset? OverdueAt, bool? TaskSequenceRunning, string? ClientId, Remediations.ErrorView? Error);
+    DateTimeOffset? ProvisioningEnabledAt, DateTimeOffset? OverdueAt, bool? TaskSequenceRunning, string? ClientId, ErrorView? Error);
 
-public static class DeviceEngineApi
+public static class DeviceVerdictEndpoints
 {
-    public static IEndpointRouteBuilder MapDeviceEngineApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapDeviceVerdictEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var devices = endpoints.MapGroup("/api/v1/devices").WithTags("Devices");
         devices.MapPost("/{id:long}/probe", ProbeAsync).RequireAuthorization(FleetPolicies.Operator)
@@ -35,7 +36,7 @@ public static class DeviceEngineApi
         var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
         {
-            return NotFoundDevice(id);
+            return Problems.DeviceNotFound(id);
         }
 
         await verdicts.ProbeAndRecordAsync(device, cancellationToken);
@@ -45,25 +46,23 @@ public static class DeviceEngineApi
     private static async Task<Results<Ok<PagedList<StateChangeView>>, NotFound<ProblemDetails>, ValidationProblem>> HistoryAsync(
         long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
         {
-            return NotFoundDevice(id);
+            return Problems.DeviceNotFound(id);
         }
 
         return TypedResults.Ok(await paging.ToPagedListAsync(
             db.DeviceStateChanges.AsNoTracking().Where(c => c.DeviceId == id),
             changes => changes.OrderByDescending(c => c.At).ThenByDescending(c => c.Id),
             c => new StateChangeView(c.Id, c.At, c.FromState, c.ToState, c.SweepId, c.InProvisioningMode, c.ProvisioningEnabledAt, c.OverdueAt,
-                c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new Remediations.ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode)),
+                c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode)),
             cancellationToken));
     }
-
-    internal static NotFound<ProblemDetails> NotFoundDevice(long id) => Problems.NotFound("Device not found", $"There is no device {id}.");
 }

@@ -1,6 +1,6 @@
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.LocalServices;
 
-namespace ProvisioningFleet.Api.Storage;
+namespace ProvisioningFleet.Api.Demo;
 
 /// <summary>Says where demo mode's private PostgreSQL is, and stops it with the host.</summary>
 internal sealed class DemoDatabaseLifetime(LocalPostgresCluster cluster, ILogger<DemoDatabaseLifetime> logger) : IHostedService

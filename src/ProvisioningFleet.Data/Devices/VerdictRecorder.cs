@@ -3,11 +3,10 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using ProvisioningFleet.Core.Verdicts;
-using ProvisioningFleet.Data;
 
-namespace ProvisioningFleet.Api.Engine;
+namespace ProvisioningFleet.Data.Devices;
 
-/// <summary>A verdict to store for one device; <see cref="SweepId"/> when a sweep made it.</summary>
+/// <summary>A verdict to store for one device.</summary>
 public sealed record DeviceVerdict(long DeviceId, Verdict Verdict);
 
 /// <summary>
@@ -17,7 +16,7 @@ public sealed record DeviceVerdict(long DeviceId, Verdict Verdict);
 /// </summary>
 public static class VerdictRecorder
 {
-    /// <summary>Returns how many devices changed state.</summary>
+    /// <summary>Returns how many devices changed state; <paramref name="sweepId"/> goes into the history rows when a sweep made the verdicts.</summary>
     public static async Task<int> RecordAsync(FleetDbContext db, IReadOnlyList<DeviceVerdict> verdicts, long? sweepId, CancellationToken cancellationToken)
     {
         if (verdicts.Count == 0)
@@ -61,10 +60,6 @@ public static class VerdictRecorder
 
         return changed.Length;
     }
-
-    /// <summary>Opens a transaction on the context unless one is already open; the caller commits.</summary>
-    public static async Task<IDbContextTransaction?> EnsureTransactionAsync(FleetDbContext db, CancellationToken cancellationToken) =>
-        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
 
     // A failed probe tells nothing new about the client: it keeps the facts of the last successful one.
     private const string UpdateDevices = """
@@ -118,9 +113,7 @@ public static class VerdictRecorder
         p.AddWithValue("client_id", rows.Select(r => r.Verdict.ClientId).ToArray());
         p.AddWithValue("first_seen", rows.Select(r => r.Verdict.ProvisioningFirstSeenAt?.ToUniversalTime()).ToArray());
         p.AddWithValue("error_category", rows.Select(r => r.Verdict.Error?.Category.ToString()).ToArray());
-        p.AddWithValue("error_message", rows.Select(r => Truncate(r.Verdict.Error?.Message, 4000)).ToArray());
+        p.AddWithValue("error_message", rows.Select(r => FleetLimits.Truncate(r.Verdict.Error?.Message, FleetLimits.ErrorMessage)).ToArray());
         p.AddWithValue("error_code", rows.Select(r => r.Verdict.Error?.Code).ToArray());
     }
-
-    internal static string? Truncate(string? text, int length) => text is null || text.Length <= length ? text : text[..length];
 }

@@ -12,9 +12,9 @@ namespace ProvisioningFleet.Api.Fleet;
 /// <summary>GET /api/v1/fleet/summary (api.md, "Fleet").</summary>
 public sealed record FleetSummary(int Total, IReadOnlyDictionary<string, int> ByState, int Overdue, int RemediatedLast24h, SweepView? LastSweep);
 
-public static class FleetSummaryApi
+public static class FleetSummaryEndpoints
 {
-    public static IEndpointRouteBuilder MapFleetSummaryApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapFleetSummaryEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/v1/fleet/summary", SummaryAsync).RequireAuthorization(FleetPolicies.Reader)
             .WithTags("Fleet").WithName("FleetSummary")

@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 
-namespace ProvisioningFleet.Data.Local;
+namespace ProvisioningFleet.LocalServices;
 
 /// <summary>
 /// A private PostgreSQL cluster in a folder of its own, started from the local binaries (initdb +
@@ -82,7 +80,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             await EnsureReachableByPostgresUserAsync(dataDirectory, cancellationToken);
         }
 
-        var cluster = new LocalPostgresCluster(binDirectory, dataDirectory, FreeLoopbackPort(), password, deleteOnDispose);
+        var cluster = new LocalPostgresCluster(binDirectory, dataDirectory, FreePort.OnLoopback(), password, deleteOnDispose);
         if (!File.Exists(Path.Combine(cluster.PgData, "PG_VERSION")))
         {
             await cluster.InitializeAsync(passwordFile, cancellationToken);
@@ -239,13 +237,6 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         return password;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string ResolveLink(string path) =>

@@ -1,8 +1,10 @@
 using Cronos;
 using Hangfire;
-using ProvisioningFleet.Api.Sweeps;
+using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Jobs;
+using ProvisioningFleet.Data;
 
-namespace ProvisioningFleet.Api.Jobs;
+namespace ProvisioningFleet.Api.Sweeps;
 
 /// <summary>The recurring jobs: the sweep on the policy's cron, and the daily pruning of old history.</summary>
 public sealed class SweepSchedule(IRecurringJobManager recurring)
@@ -19,4 +21,18 @@ public sealed class SweepSchedule(IRecurringJobManager recurring)
         recurring.AddOrUpdate<SweepJobs>(SweepJobId, jobs => jobs.ScheduledSweepAsync(CancellationToken.None), sweepCron, utc);
         recurring.AddOrUpdate<HistoryPruning>(PruneJobId, pruning => pruning.PruneAsync(CancellationToken.None), "17 3 * * *", utc);
     }
+}
+
+/// <summary>Creates Hangfire's schema and puts the recurring jobs on the stored policy's schedule, once the database is migrated.</summary>
+internal sealed class SweepScheduleRegistration(IServiceProvider services, IDbContextFactory<FleetDbContext> contexts) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = services.GetRequiredService<JobStorage>();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var cron = await db.Policies.AsNoTracking().Select(p => p.SweepCron).SingleAsync(cancellationToken);
+        services.GetRequiredService<SweepSchedule>().Apply(cron);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,10 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
-using ProvisioningFleet.Data;
-
-namespace ProvisioningFleet.Api.Sweeps;
+namespace ProvisioningFleet.Data.Sweeps;
 
 /// <summary>What a batch of devices added to a sweep's counters.</summary>
 public sealed class SweepTally
@@ -35,7 +32,7 @@ public static class SweepLedger
                   AND NOT EXISTS (SELECT 1 FROM sweeps older WHERE older.status = 'Queued' AND older.id < {sweepId})
                 """, cancellationToken) == 1;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (PostgresException e) when (e.IsUniqueViolation())
         {
             return false;
         }
@@ -104,6 +101,16 @@ public static class SweepLedger
         await transaction.CommitAsync(cancellationToken);
         return last.SingleOrDefault();
     }
+
+    /// <summary>
+    /// A session lock on the shard, held on the context's open connection until <see cref="UnlockShardAsync"/>:
+    /// however a job gets handed out twice, one run at a time works on it.
+    /// </summary>
+    public static async Task<bool> TryLockShardAsync(FleetDbContext db, long sweepId, int shardIndex, CancellationToken cancellationToken) =>
+        await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({(int)sweepId}, {shardIndex}) AS \"Value\"").SingleAsync(cancellationToken);
+
+    public static Task UnlockShardAsync(FleetDbContext db, long sweepId, int shardIndex, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_unlock({(int)sweepId}, {shardIndex})", cancellationToken);
 
     /// <summary>Running → Completed, Cancelled or Failed; the shard rows are only needed while it runs.</summary>
     public static async Task<string?> FinishAsync(FleetDbContext db, long sweepId, DateTimeOffset now, CancellationToken cancellationToken)

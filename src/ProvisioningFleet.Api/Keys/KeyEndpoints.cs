@@ -1,17 +1,19 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Access;
 
-namespace ProvisioningFleet.Api.Access;
+namespace ProvisioningFleet.Api.Keys;
 
 public static class KeyEndpoints
 {
-    public static IEndpointRouteBuilder MapKeyApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapKeyEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var keys = endpoints.MapGroup("/api/v1/keys").WithTags("API keys").RequireAuthorization(FleetPolicies.Admin);
         keys.MapGet("/", ListAsync).WithName("ListKeys").WithSummary("Active API keys (never the keys themselves).");
@@ -23,11 +25,11 @@ public static class KeyEndpoints
     private static async Task<Results<Ok<PagedList<KeyView>>, ValidationProblem>> ListAsync(
         FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         return TypedResults.Ok(await paging.ToPagedListAsync(
@@ -40,7 +42,7 @@ public static class KeyEndpoints
     private static async Task<Results<Created<NewKeyView>, ValidationProblem>> CreateAsync(
         KeyInput input, ApiKeyStore store, FleetDbContext db, IAuditTrail audit, HttpContext context, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
@@ -59,7 +61,7 @@ public static class KeyEndpoints
 
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         var (key, secret) = store.Issue(name!, role[0]);

@@ -1,4 +1,4 @@
-namespace ProvisioningFleet.Api.Storage;
+namespace ProvisioningFleet.Api.Hosting;
 
 /// <summary>A setting is missing or wrong: start-up stops with this message, meant for the operator.</summary>
 public sealed class FleetConfigurationException(string message, Exception? inner = null) : Exception(message, inner)
