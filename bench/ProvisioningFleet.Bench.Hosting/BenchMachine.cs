@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace ProvisioningFleet.Bench.Hosting;
 
 /// <summary>What a figure needs said beside it: the machine it was measured on, and how busy that machine was.</summary>
@@ -14,11 +11,4 @@ public static class BenchMachine
     // Other work on the machine distorts every figure; the load average says how much there was.
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
 using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.LocalServices;
@@ -18,16 +17,17 @@ public sealed class BenchService : IAsyncDisposable
 
     private readonly LocalPostgresCluster _cluster;
     private readonly string _certificate;
+    private readonly ServiceProcess _service;
 
-    private BenchService(LocalPostgresCluster cluster, string certificate, Process process, int port)
+    private BenchService(LocalPostgresCluster cluster, string certificate, ServiceProcess service, int port)
     {
         _cluster = cluster;
         _certificate = certificate;
-        Process = process;
+        _service = service;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
 
-    public Process Process { get; }
+    public Process Process => _service.Process;
 
     public Uri BaseAddress { get; }
 
@@ -51,33 +51,25 @@ public sealed class BenchService : IAsyncDisposable
 
         var certificate = Path.Combine(work.FullName, "keyring.pfx");
         KeyRingCertificate.CreateSelfSigned(certificate, "bench", TimeProvider.System);
-        var port = BenchMachine.FreeLoopbackPort();
-        var start = new ProcessStartInfo("dotnet", [apiDll, "--urls", $"http://127.0.0.1:{port}"])
+        var port = FreePort.OnLoopback();
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = Path.GetDirectoryName(apiDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["ConnectionStrings__Fleet"] = cluster.ConnectionString(Database),
+            ["FLEET_ADMIN_API_KEY"] = AdminKey,
+            ["Fleet__DataProtection__CertificatePath"] = certificate,
+            ["Fleet__DataProtection__CertificatePassword"] = "bench",
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__Fleet"] = cluster.ConnectionString(Database);
-        start.Environment["FLEET_ADMIN_API_KEY"] = AdminKey;
-        start.Environment["Fleet__DataProtection__CertificatePath"] = certificate;
-        start.Environment["Fleet__DataProtection__CertificatePassword"] = "bench";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in settings)
         {
-            start.Environment[name] = value;
+            environment[name] = value;
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The service did not start.");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { error(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], environment, Path.GetDirectoryName(apiDll)!, output, error);
         var service = new BenchService(cluster, certificate, process, port);
         try
         {
-            await service.WaitUntilReadyAsync();
+            await process.WaitUntilReadyAsync(service.BaseAddress, TimeSpan.FromMinutes(2));
             return service;
         }
         catch
@@ -97,52 +89,8 @@ public sealed class BenchService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!Process.HasExited)
-        {
-            using var terminate = Process.Start("kill", ["-TERM", Process.Id.ToString(CultureInfo.InvariantCulture)]);
-            await terminate.WaitForExitAsync();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await Process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-        }
-
-        Process.Dispose();
+        await _service.DisposeAsync();
         File.Delete(_certificate);
         await _cluster.DisposeAsync();
-    }
-
-    private async Task WaitUntilReadyAsync()
-    {
-        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            if (Process.HasExited)
-            {
-                throw new InvalidOperationException($"The service exited with code {Process.ExitCode}.");
-            }
-
-            try
-            {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("The service did not become ready within 2 minutes.");
     }
 }

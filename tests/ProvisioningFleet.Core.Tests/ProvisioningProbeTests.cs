@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Testing;
 using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.Core.Tests;
@@ -286,10 +287,7 @@ public class ProvisioningProbeTests
         device.Hangs.Add("Query root/cimv2 SELECT Name FROM Win32_Process");
 
         var probing = Probe(TimeSpan.FromSeconds(30)).ProbeAsync(device, CancellationToken.None);
-        while (device.CountOf("Query root/cimv2 SELECT Name") == 0)
-        {
-            await Task.Yield();
-        }
+        await Eventually.TrueAsync(() => device.CountOf("Query root/cimv2 SELECT Name") > 0, "the probe to reach the hanging query", interval: TimeSpan.FromMilliseconds(1));
 
         _time.Advance(TimeSpan.FromSeconds(29));
         Assert.False(probing.IsCompleted);

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using ProvisioningFleet.Api.Demo;
-using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Testing;
 
 namespace ProvisioningFleet.Api.Tests.Demo;
@@ -57,17 +56,6 @@ public sealed class DemoFleetTests(PostgresFixture postgres) : FleetApiTest(post
         Assert.Contains("demo-simulator", credentials);
     }
 
-    private static async Task<JsonElement> PollAsync(Func<Task<JsonElement?>> probe)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(250, timeout.Token);
-        }
-    }
+    private static Task<JsonElement> PollAsync(Func<Task<JsonElement?>> probe) =>
+        Eventually.GetAsync(probe, "the demo fleet's answer", TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(250));
 }

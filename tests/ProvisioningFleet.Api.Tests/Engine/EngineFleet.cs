@@ -120,21 +120,11 @@ internal sealed class EngineFleet : IAsyncDisposable
         return await WaitForAsync(client, accepted.Id, timeout);
     }
 
-    public static async Task<SweepView> WaitForAsync(HttpClient client, long sweepId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var sweep = (await client.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{sweepId}", Json.Options))!;
-            if (sweep.Status is SweepStatus.Completed or SweepStatus.Cancelled or SweepStatus.Failed)
-            {
-                return sweep;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"Sweep {sweepId} still {sweep.Status} after the deadline: {sweep.Probed}/{sweep.Total} probed.");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<SweepView> WaitForAsync(HttpClient client, long sweepId, TimeSpan? timeout = null) =>
+        Eventually.MatchAsync(
+            async () => (await client.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{sweepId}", Json.Options))!,
+            sweep => sweep.Status is SweepStatus.Completed or SweepStatus.Cancelled or SweepStatus.Failed,
+            $"sweep {sweepId} to end", timeout ?? TimeSpan.FromSeconds(60));
 
     public async Task<RemediationView[]> RemediationsOfAsync(long sweepId)
     {

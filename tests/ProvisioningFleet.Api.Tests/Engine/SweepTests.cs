@@ -201,10 +201,9 @@ public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postg
     {
         await Fleet.RegisterAsync(Enumerable.Range(0, 400).Select(i => new SimulatedDevice(Fleet.HostName($"cancel-{i}")) { Latency = TimeSpan.FromMilliseconds(400) }).ToList());
         var id = await StartAsync();
-        while ((await Fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{id}", Json.Options))!.Probed == 0)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.MatchAsync(
+            async () => (await Fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{id}", Json.Options))!, sweep => sweep.Probed > 0,
+            $"sweep {id} to probe its first device", interval: TimeSpan.FromMilliseconds(50));
 
         var cancel = await Fleet.Admin.PostAsync($"/api/v1/sweeps/{id}/cancel", null);
         var sweep = await EngineFleet.WaitForAsync(Fleet.Admin, id);

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.Testing;
@@ -48,23 +45,22 @@ public sealed class StartupTests(PostgresFixture postgres)
     {
         // LocalApplicationData follows XDG_DATA_HOME on Linux: the certificate lands here, not in the real home folder.
         var dataHome = Directory.CreateTempSubdirectory("provisioningfleet-xdg-").FullName;
-        var port = FreePort();
-        using var process = Start(["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
+        var port = FreePort.OnLoopback();
+        await using var service = Start(["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
         {
             ["ConnectionStrings__Fleet"] = await postgres.CreateDatabaseAsync(),
             ["XDG_DATA_HOME"] = dataHome,
         });
-        var output = CollectOutput(process);
         try
         {
-            await WaitUntilReadyAsync(process, port, output);
+            await service.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), StartTimeout);
             var certificate = Path.Combine(dataHome, "ProvisioningFleet", "keyring-certificate.pfx");
-            Assert.True(File.Exists(certificate), $"No certificate at {certificate}:\n{output}");
+            Assert.True(File.Exists(certificate), $"No certificate at {certificate}:\n{service.Output}");
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(certificate));
             }
-            var log = output.ToString();
+            var log = service.Output;
             Assert.Contains(certificate, log);
             Assert.Contains("Every instance must use the same certificate", log);
             Assert.Contains("Fleet__DataProtection__CertificatePath", log);
@@ -72,7 +68,7 @@ public sealed class StartupTests(PostgresFixture postgres)
         }
         finally
         {
-            await StopAsync(process);
+            await service.StopAsync(TimeSpan.FromSeconds(60));
             Directory.Delete(dataHome, recursive: true);
         }
     }
@@ -113,135 +109,46 @@ public sealed class StartupTests(PostgresFixture postgres)
     {
         Assert.True(LocalPostgresCluster.FindBinaries() is not null, LocalPostgresCluster.InstallHint);
         var dataPath = Path.Combine(Path.GetTempPath(), $"provisioningfleet-demo-test-{Guid.NewGuid():N}");
-        var port = FreePort();
-        using var process = Start(["--demo", "--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
+        var port = FreePort.OnLoopback();
+        await using var service = Start(["--demo", "--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?>
         {
             ["Fleet__Demo__DataPath"] = dataPath,
             ["Fleet__Demo__Devices"] = "20",
         });
-        var output = CollectOutput(process);
         try
         {
-            await WaitUntilReadyAsync(process, port, output);
+            await service.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), StartTimeout);
             Assert.True(File.Exists(Path.Combine(dataPath, "postgres", "pgdata", "PG_VERSION")));
-            Assert.Contains("ConnectionStrings__Fleet", output.ToString());
+            Assert.Contains("ConnectionStrings__Fleet", service.Output);
         }
         finally
         {
             // The host shuts down gracefully and stops its PostgreSQL.
-            await StopAsync(process);
+            await service.StopAsync(TimeSpan.FromSeconds(60));
         }
 
-        Assert.False(File.Exists(Path.Combine(dataPath, "postgres", "pgdata", "postmaster.pid")), $"PostgreSQL still runs after shutdown:\n{output}");
+        Assert.False(File.Exists(Path.Combine(dataPath, "postgres", "pgdata", "postmaster.pid")), $"PostgreSQL still runs after shutdown:\n{service.Output}");
         Directory.Delete(dataPath, recursive: true);
-    }
-
-    private static System.Text.StringBuilder CollectOutput(Process process)
-    {
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return output;
-    }
-
-    private static async Task WaitUntilReadyAsync(Process process, int port, System.Text.StringBuilder output)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = Stopwatch.StartNew();
-        HttpStatusCode? status = null;
-        while (deadline.Elapsed < StartTimeout && !process.HasExited)
-        {
-            try
-            {
-                status = (await http.GetAsync("/health/ready")).StatusCode;
-                if (status == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet, or busy starting.
-            }
-
-            await Task.Delay(250);
-        }
-
-        Assert.Fail($"The service did not become ready (last status {status?.ToString() ?? "none"}):\n{output}");
-    }
-
-    /// <summary>SIGTERM, as an orchestrator stops it: a graceful shutdown.</summary>
-    private static async Task StopAsync(Process process)
-    {
-        if (!process.HasExited)
-        {
-            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(exit.Token);
-        }
     }
 
     private static async Task<(int ExitCode, string Output)> RunToExitAsync(string[] args, Dictionary<string, string?> environment)
     {
-        using var process = Start(args, environment);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The service neither started nor refused to start.");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        await using var service = Start(args, environment);
+        var exitCode = await service.WaitForExitAsync(StartTimeout);
+        return (exitCode, service.Output);
     }
 
-    private static Process Start(string[] args, Dictionary<string, string?> environment)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("ConnectionStrings", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Fleet", StringComparison.OrdinalIgnoreCase) || k == "FLEET_ADMIN_API_KEY").ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        return Process.Start(start)!;
-    }
+    private static ServiceProcess Start(string[] args, Dictionary<string, string?> environment) =>
+        ServiceProcess.Start(
+            Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"),
+            args,
+            new Dictionary<string, string?>(environment) { ["ASPNETCORE_URLS"] = environment.GetValueOrDefault("ASPNETCORE_URLS") ?? "http://127.0.0.1:0" },
+            Path.GetTempPath());
 
     private static string MakeCertificate()
     {
         var path = Path.Combine(Path.GetTempPath(), $"provisioningfleet-startup-{Guid.NewGuid():N}.pfx");
         Api.Credentials.KeyRingCertificate.CreateSelfSigned(path, null, TimeProvider.System);
         return path;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.WsMan.Tests.Transport;
@@ -161,10 +162,7 @@ public class HostileReplyTests
     [Fact]
     public async Task A_closed_port_is_a_network_error()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = FreePort.OnLoopback();
 
         var error = await FailsWithinBound(BasicClientFor(new Uri($"http://127.0.0.1:{port}/wsman")));
 

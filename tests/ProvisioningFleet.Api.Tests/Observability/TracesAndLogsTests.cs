@@ -11,7 +11,7 @@ using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Observability;
 
 /// <summary>Spans for probes and remediations on the "ProvisioningFleet" source, and log lines that carry the device in their scope.</summary>
 [Collection(PostgresCollection.Name)]

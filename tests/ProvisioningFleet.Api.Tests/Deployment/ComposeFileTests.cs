@@ -1,4 +1,4 @@
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>docker-compose.yml is not run here (no Docker engine); it is parsed and checked against the Dockerfile and the service.</summary>
 public sealed class ComposeFileTests

@@ -8,7 +8,7 @@ using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
 using ProvisioningFleet.Core.Verdicts;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Observability;
 
 /// <summary>/metrics in Prometheus text format, read the way Prometheus reads it: anonymously, over HTTP.</summary>
 [Collection(PostgresCollection.Name)]
@@ -101,19 +101,9 @@ public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : Fle
         Assert.Contains("# TYPE dotnet_gc_collections_total counter", second);
     }
 
-    internal static async Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> ready)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            var text = await client.GetStringAsync("/metrics");
-            if (ready(text) || DateTime.UtcNow > deadline)
-            {
-                return text;
-            }
-            await Task.Delay(250);
-        }
-    }
+    internal static Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> ready) =>
+        Eventually.MatchAsync(() => client.GetStringAsync("/metrics"), ready, "the awaited samples in /metrics",
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
 
     /// <summary>The value of the sample <paramref name="metric"/> whose label <paramref name="label"/> is <paramref name="value"/>; null when absent.</summary>
     internal static double? Sample(string text, string metric, string label, string value)

@@ -2,7 +2,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>The repository's deployment files, read from the checkout the tests were built from.</summary>
 internal static class RepositoryFiles

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>
 /// No Docker engine runs here, so the image is not built in the tests; these check that the Dockerfile

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>Just enough of a Dockerfile reader to check what the file refers to: stages and instructions.</summary>
 internal sealed record DockerInstruction(string Stage, string Keyword, string Arguments);

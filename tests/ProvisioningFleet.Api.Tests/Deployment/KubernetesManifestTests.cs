@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ProvisioningFleet.Api.Tests.Operators;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>
 /// The manifests are not applied to a cluster here (none runs); these parse every file and check the
