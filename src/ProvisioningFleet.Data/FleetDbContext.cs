@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Audit;
 using ProvisioningFleet.Data.Credentials;
@@ -10,7 +11,6 @@ using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.WsMan.Cim;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data;
 

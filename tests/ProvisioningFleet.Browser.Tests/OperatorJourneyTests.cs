@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using ProvisioningFleet.Testing;
 using static Microsoft.Playwright.Assertions;
 

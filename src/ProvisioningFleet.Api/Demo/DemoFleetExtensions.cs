@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using ProvisioningFleet.Api.Access;
-using ProvisioningFleet.Api.Hosting;
 
 namespace ProvisioningFleet.Api.Demo;
 

@@ -8,9 +8,9 @@ using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Devices;
 

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CsvHelper;
 using Microsoft.Net.Http.Headers;
-using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
 
 namespace ProvisioningFleet.Api.Devices;

@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Audit;
-using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data;

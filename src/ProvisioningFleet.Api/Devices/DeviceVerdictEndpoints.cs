@@ -6,10 +6,8 @@ using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
-using ProvisioningFleet.Data;
-using ProvisioningFleet.Data.Devices;
-using ProvisioningFleet.WsMan.Cim;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Devices;
 

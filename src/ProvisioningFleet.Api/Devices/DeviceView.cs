@@ -2,8 +2,8 @@ using System.Linq.Expressions;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Core.Cim;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Devices;
 

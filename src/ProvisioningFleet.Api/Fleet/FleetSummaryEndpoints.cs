@@ -2,10 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Sweeps;
-using ProvisioningFleet.Data;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Fleet;
 

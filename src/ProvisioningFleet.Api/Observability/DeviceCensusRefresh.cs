@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using ProvisioningFleet.Data;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Observability;
 

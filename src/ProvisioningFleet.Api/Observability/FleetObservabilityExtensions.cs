@@ -1,10 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
-using ProvisioningFleet.Api.Access;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Core.Telemetry;
 
 namespace ProvisioningFleet.Api.Observability;

@@ -11,7 +11,6 @@ using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Access;
-using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 
 namespace ProvisioningFleet.Api.Remediations;

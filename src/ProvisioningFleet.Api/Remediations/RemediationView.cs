@@ -2,7 +2,6 @@ using System.Linq.Expressions;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Data.Remediations;
-using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.Api.Remediations;
 

@@ -1,7 +1,5 @@
-using System.Linq.Expressions;
-using ProvisioningFleet.Data.Devices;
-using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data.Sweeps;
 
 namespace ProvisioningFleet.Api.Sweeps;
 

@@ -1,4 +1,3 @@
-using ProvisioningFleet.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ProvisioningFleet.Api.Validation;

@@ -1,8 +1,8 @@
 using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.WsMan.Cim;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Data.Devices;
 

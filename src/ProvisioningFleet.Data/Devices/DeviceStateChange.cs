@@ -1,5 +1,5 @@
-using ProvisioningFleet.WsMan.Cim;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.Data.Devices;
 

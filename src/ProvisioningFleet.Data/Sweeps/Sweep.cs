@@ -1,4 +1,5 @@
 using ProvisioningFleet.Core.Verdicts;
+
 namespace ProvisioningFleet.Data.Sweeps;
 
 /// <summary>One pass over the fleet (or the devices with a tag): its progress and counts.</summary>
@@ -16,7 +17,7 @@ public class Sweep
     public int Total { get; set; }
     public int Probed { get; set; }
 
-    /// <summary>Device count per <see cref="Devices.DeviceState"/> name (jsonb).</summary>
+    /// <summary>Device count per <see cref="DeviceState"/> name (jsonb).</summary>
     public Dictionary<string, int> ByState { get; set; } = [];
 
     public int Remediated { get; set; }

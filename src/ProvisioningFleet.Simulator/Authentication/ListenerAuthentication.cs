@@ -1,7 +1,6 @@
 using System.Net.Security;
 using System.Text;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http.Features;
 using ProvisioningFleet.Simulator.Hosting;
 
 namespace ProvisioningFleet.Simulator.Authentication;

@@ -2,10 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using ProvisioningFleet.Data.Access;
-using ProvisioningFleet.Data.Devices;
-using ProvisioningFleet.Testing;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data.Access;
+using ProvisioningFleet.Testing;
 
 namespace ProvisioningFleet.Api.Tests.Devices;
 

@@ -8,10 +8,10 @@ using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Policy;
 using ProvisioningFleet.Api.Sweeps;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Testing;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

@@ -2,14 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Devices;
-using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Testing;
 using ProvisioningFleet.WsMan.Cim;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

@@ -4,12 +4,11 @@ using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Remediations;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Testing;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

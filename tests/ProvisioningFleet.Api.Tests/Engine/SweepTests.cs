@@ -4,14 +4,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
-using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Scenarios;
 using ProvisioningFleet.Testing;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Engine;
 

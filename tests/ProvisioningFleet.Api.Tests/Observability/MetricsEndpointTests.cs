@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
-using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Tests.Observability;
 

@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Core.Telemetry;
-using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.WsMan.Tests.AgainstSimulator;

@@ -25,6 +25,8 @@ internal static class MiErrors
 
     /// <param name="nativeErrorCode">MI's NativeErrorCode name (e.g. "InvalidNamespace").</param>
     /// <param name="windowsErrorCode">The <c>error_Code</c> of the error data, when there is one.</param>
+    /// <param name="message">MI's message, kept as the exception's.</param>
+    /// <param name="inner">The MI exception, when there is one.</param>
     public static CimException Map(string nativeErrorCode, long? windowsErrorCode, string message, Exception? inner = null)
     {
         var category = windowsErrorCode is { } code && ByCode.TryGetValue(code, out var known)
