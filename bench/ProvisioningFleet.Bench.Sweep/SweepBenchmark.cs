@@ -127,8 +127,16 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
     {
         var devices = FleetScenario.Generate(new FleetMix
         {
-            Devices = options.Devices, Overdue = options.Overdue, TsRunning = options.TaskSequence, Unreachable = options.Refusing,
-            NoClient = 0, Provisioning = 0, AccessDenied = 0, Flaky = 0, Seed = options.Seed, Domain = "bench.test",
+            Devices = options.Devices,
+            Overdue = options.Overdue,
+            TsRunning = options.TaskSequence,
+            Unreachable = options.Refusing,
+            NoClient = 0,
+            Provisioning = 0,
+            AccessDenied = 0,
+            Flaky = 0,
+            Seed = options.Seed,
+            Domain = "bench.test",
         }).ToList();
         foreach (var device in devices)
         {

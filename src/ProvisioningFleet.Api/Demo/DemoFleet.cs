@@ -41,8 +41,15 @@ internal sealed class DemoFleet(
         }, stoppingToken);
         var devices = FleetScenario.Generate(new FleetMix
         {
-            Devices = options.Devices, Overdue = 0.03, TsRunning = 0.01, Unreachable = 0.01, NoClient = 0.005,
-            Provisioning = 0.02, AccessDenied = 0.002, Flaky = 0.002, Seed = 42,
+            Devices = options.Devices,
+            Overdue = 0.03,
+            TsRunning = 0.01,
+            Unreachable = 0.01,
+            NoClient = 0.005,
+            Provisioning = 0.02,
+            AccessDenied = 0.002,
+            Flaky = 0.002,
+            Seed = 42,
         }, time);
         _simulator.Fleet.AddRange(devices);
 

@@ -35,7 +35,9 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
             // A fault of the session stack itself is still this device's verdict, never the sweep's end.
             result = new ProbeResult
             {
-                StartedAt = time.GetUtcNow(), Duration = TimeSpan.Zero, RoundTrips = 0,
+                StartedAt = time.GetUtcNow(),
+                Duration = TimeSpan.Zero,
+                RoundTrips = 0,
                 Error = new ProbeError(CimErrorCategory.Fault, $"The session to {device.HostName} failed inside the service: {e.GetType().Name}: {e.Message}", null),
             };
         }

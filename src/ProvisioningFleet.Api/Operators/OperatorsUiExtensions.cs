@@ -25,13 +25,13 @@ public static class OperatorsUiExtensions
             .ExcludeFromDescription();
 
         endpoints.MapHangfireDashboard(DashboardPath, new DashboardOptions
-            {
-                Authorization = [new FleetDashboardAuthorization()],
-                IsReadOnlyFunc = FleetDashboardAuthorization.IsReadOnly,
-                AppPath = OverviewPath,
-                DashboardTitle = "ProvisioningFleet jobs",
-                DisplayStorageConnectionString = false,
-            })
+        {
+            Authorization = [new FleetDashboardAuthorization()],
+            IsReadOnlyFunc = FleetDashboardAuthorization.IsReadOnly,
+            AppPath = OverviewPath,
+            DashboardTitle = "ProvisioningFleet jobs",
+            DisplayStorageConnectionString = false,
+        })
             .RequireAuthorization(FleetPolicies.Reader);
         return endpoints;
     }

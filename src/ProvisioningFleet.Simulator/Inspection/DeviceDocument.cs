@@ -110,7 +110,8 @@ public sealed record DeviceDocument(
 
     private static Action<SimulatedDevice> Change(string name, JsonNode? node) => name switch
     {
-        "hostName" => _ => { },
+        "hostName" => _ => { }
+        ,
         "clientInstalled" => Set(Bool(node), (d, v) => d.ClientInstalled = v),
         "provisioningMode" => Set(OptionalString(node), (d, v) => d.ProvisioningMode = v),
         "provisioningEnabledTime" => Set(OptionalLong(node), (d, v) => d.ProvisioningEnabledTime = v),

@@ -30,8 +30,15 @@ public static class FleetScenario
         TimeProvider? time = null) =>
         Generate(new FleetMix
         {
-            Devices = devices, Overdue = overdue, TsRunning = tsRunning, Unreachable = unreachable, NoClient = noClient,
-            Provisioning = provisioning, AccessDenied = accessDenied, Flaky = flaky, Seed = seed,
+            Devices = devices,
+            Overdue = overdue,
+            TsRunning = tsRunning,
+            Unreachable = unreachable,
+            NoClient = noClient,
+            Provisioning = provisioning,
+            AccessDenied = accessDenied,
+            Flaky = flaky,
+            Seed = seed,
         }, time);
 
     public static IReadOnlyList<SimulatedDevice> Generate(FleetMix mix, TimeProvider? time = null)

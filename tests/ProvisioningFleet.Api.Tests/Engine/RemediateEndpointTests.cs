@@ -126,8 +126,12 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : EngineFle
         {
             db.Remediations.Add(new Remediation
             {
-                DeviceId = id, HostName = device.HostName, Trigger = RemediationTrigger.Manual, Actor = "other instance",
-                RequestedAt = DateTimeOffset.UtcNow, Outcome = RemediationOutcome.InProgress,
+                DeviceId = id,
+                HostName = device.HostName,
+                Trigger = RemediationTrigger.Manual,
+                Actor = "other instance",
+                RequestedAt = DateTimeOffset.UtcNow,
+                Outcome = RemediationOutcome.InProgress,
             });
             await db.SaveChangesAsync();
         }
@@ -138,8 +142,12 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : EngineFle
         {
             db.Remediations.Add(new Remediation
             {
-                DeviceId = id, HostName = device.HostName, Trigger = RemediationTrigger.Manual, Actor = "a racer",
-                RequestedAt = DateTimeOffset.UtcNow, Outcome = RemediationOutcome.InProgress,
+                DeviceId = id,
+                HostName = device.HostName,
+                Trigger = RemediationTrigger.Manual,
+                Actor = "a racer",
+                RequestedAt = DateTimeOffset.UtcNow,
+                Outcome = RemediationOutcome.InProgress,
             });
             await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
         }

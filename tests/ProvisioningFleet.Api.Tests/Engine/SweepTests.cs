@@ -108,8 +108,12 @@ public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postg
         {
             db.Remediations.Add(new Remediation
             {
-                DeviceId = Fleet.IdOf(held), HostName = held.HostName, Trigger = RemediationTrigger.Manual, Actor = "another instance",
-                RequestedAt = DateTimeOffset.UtcNow, Outcome = RemediationOutcome.InProgress,
+                DeviceId = Fleet.IdOf(held),
+                HostName = held.HostName,
+                Trigger = RemediationTrigger.Manual,
+                Actor = "another instance",
+                RequestedAt = DateTimeOffset.UtcNow,
+                Outcome = RemediationOutcome.InProgress,
             });
             await db.SaveChangesAsync();
         }
