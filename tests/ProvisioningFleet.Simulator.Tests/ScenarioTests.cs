@@ -92,4 +92,29 @@ public sealed class ScenarioTests
 
         Assert.Contains("odd.corp.example,http://sim:5985/wsman/odd.corp.example,Http,Basic,simulator,\"a,b;c\"\"d\",true,false", writer.ToString());
     }
+
+    [Fact]
+    public void The_mix_models_dead_sequences_and_sequences_between_reboots()
+    {
+        var fleet = ScenarioFile.Parse((JsonObject)JsonNode.Parse("""
+            { "devices": 2000, "overdue": 0, "tsRunning": 0, "unreachable": 0, "noClient": 0, "provisioning": 0, "accessDenied": 0, "flaky": 0,
+              "deadTaskSequence": "5%", "betweenReboots": "5%", "seed": 4 }
+            """)!, _time);
+
+        var dead = fleet.Where(d => d.TaskSequences.Any(t => t.IsDead)).ToList();
+        var betweenReboots = fleet.Where(d => d.TaskSequences.Any(t => t.IsRunning && t.CompletionState is null)).ToList();
+        Assert.InRange(dead.Count, 60, 140);
+        Assert.InRange(betweenReboots.Count, 60, 140);
+        Assert.All(dead.Concat(betweenReboots), d =>
+        {
+            Assert.True(d.InProvisioningMode);
+            Assert.Empty(d.RunningProcesses);
+        });
+        var now = _time.GetUtcNow();
+        // Every dead sequence's device is past its own timeout: the ones to fix.
+        Assert.All(dead, d => Assert.False(d.TaskSequenceRunning));
+        Assert.All(dead, d => Assert.True(DateTimeOffset.FromUnixTimeSeconds(d.ProvisioningEnabledTime!.Value).AddMinutes(d.EffectiveMaxMinutes + 60) < now + d.ClockSkew));
+        Assert.All(betweenReboots, d => Assert.True(d.TaskSequenceRunning));
+        Assert.Contains(betweenReboots, d => DateTimeOffset.FromUnixTimeSeconds(d.ProvisioningEnabledTime!.Value).AddMinutes(d.EffectiveMaxMinutes + 60) < now + d.ClockSkew);
+    }
 }
