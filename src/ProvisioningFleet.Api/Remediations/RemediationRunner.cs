@@ -112,6 +112,7 @@ public sealed class RemediationRunner(
         record.ErrorCategory = result.Error?.Category;
         record.ErrorMessage = VerdictRecorder.Truncate(result.Error?.Message, 4000);
         record.ErrorCode = result.Error?.Code;
+        record.SystemTaskExcludesAfter = VerdictRecorder.Truncate(result.SystemTaskExcludesAfter, 4000);
         if (result.ScheduleTriggers.Count > 0)
         {
             record.PolicyRetrievalTriggered = result.ScheduleTriggers.All(t => t.Succeeded);
@@ -157,6 +158,7 @@ public sealed class RemediationRunner(
         Override = context.Request.Override,
         IgnoreTaskSequence = context.Request.IgnoreTaskSequence,
         ClientId = verdict.ClientId,
+        SystemTaskExcludesBefore = VerdictRecorder.Truncate(verdict.SystemTaskExcludes, 4000),
     };
 
     /// <summary>

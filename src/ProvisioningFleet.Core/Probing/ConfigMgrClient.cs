@@ -188,7 +188,8 @@ public static class ConfigMgrClient
             return null;
         }
 
-        var id = request["RequestID"].AsString()?.Trim() is { Length: > 0 } requestId ? requestId + " " : "";
+        // The id is the device's text: kept short, as it is stored with every verdict.
+        var id = request["RequestID"].AsString()?.Trim() is { Length: > 0 } requestId ? requestId[..Math.Min(requestId.Length, 64)] + " " : "";
         var completion = request["CompletionState"].AsString()?.Trim();
         return completion switch
         {

@@ -39,6 +39,7 @@ internal static class WsManFaultReader
     public static CimException Read(XmlReader r)
     {
         var codes = new List<long>();
+        var wmiCodes = new List<long>();
         var cimStatusCodes = new List<long>();
         var texts = new List<string>();
         string? subcode = null;
@@ -116,6 +117,7 @@ internal static class WsManFaultReader
                     if (TryParseCode(r.ReadElementContentAsString(), out var statusCode))
                     {
                         codes.Add(statusCode);
+                        wmiCodes.Add(statusCode);
                     }
 
                     break;
@@ -125,17 +127,20 @@ internal static class WsManFaultReader
             }
         }
 
-        return Decide(codes, cimStatusCodes, texts, subcode, reason, innermostMessage);
+        // The WMI error's own number (MSFT_WmiError/CIM_Error, __ExtendedStatus) outranks WSManFault codes wherever
+        // it stands in the detail: Windows may put the MSFT_WmiError before the coarse WSManFault.
+        var ranked = codes.Except(wmiCodes).Concat(wmiCodes).ToList();
+        return Decide(ranked, codes, cimStatusCodes, texts, subcode, reason, innermostMessage);
     }
 
     private static CimException Decide(
-        List<long> codes, List<long> cimStatusCodes, List<string> texts, string? subcode, string? reason, string? innermostMessage)
+        List<long> ranked, List<long> codes, List<long> cimStatusCodes, List<string> texts, string? subcode, string? reason, string? innermostMessage)
     {
         CimErrorCategory? category = null;
         long? decidingCode = null;
-        for (var i = codes.Count - 1; i >= 0 && category is null; i--)
+        for (var i = ranked.Count - 1; i >= 0 && category is null; i--)
         {
-            category = codes[i] switch
+            category = ranked[i] switch
             {
                 WbemInvalidNamespace or WbemInvalidClass => CimErrorCategory.NotFound,
                 WbemAccessDenied or Win32AccessDenied or HResultAccessDenied => CimErrorCategory.AccessDenied,
@@ -143,7 +148,7 @@ internal static class WsManFaultReader
             };
             if (category is not null)
             {
-                decidingCode = codes[i];
+                decidingCode = ranked[i];
             }
         }
 
@@ -174,7 +179,7 @@ internal static class WsManFaultReader
             "TimedOut" => CimErrorCategory.Timeout,
             _ => CimErrorCategory.Fault,
         };
-        decidingCode ??= codes.Count > 0 ? codes[^1] : null;
+        decidingCode ??= ranked.Count > 0 ? ranked[^1] : null;
 
         var text = new StringBuilder(innermostMessage ?? reason ?? "The server returned a WS-Management fault.");
         if (codes.Count > 0)

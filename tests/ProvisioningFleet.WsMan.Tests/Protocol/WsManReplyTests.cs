@@ -192,6 +192,27 @@ public class WsManReplyTests
     }
 
     [Fact]
+    public void The_WMI_errors_own_code_is_kept_even_before_the_coarse_WSManFault()
+    {
+        var reply = Envelope("""
+            <s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:InternalError</s:Value></s:Subcode></s:Code>
+              <s:Reason><s:Text xml:lang="en-US">The RPC server is unavailable.</s:Text></s:Reason>
+              <s:Detail>
+                <p:MSFT_WmiError xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/MSFT_WmiError">
+                  <p:CIMStatusCode>1</p:CIMStatusCode><p:error_Code>2147944122</p:error_Code><p:Message>The RPC server is unavailable.</p:Message>
+                </p:MSFT_WmiError>
+                <f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858778" Machine="pc-1"><f:Message>The RPC server is unavailable.</f:Message></f:WSManFault>
+              </s:Detail></s:Fault>
+            """);
+
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadInvoke(reply, "SetClientProvisioningMode"));
+
+        Assert.Equal(CimErrorCategory.Fault, error.Category);
+        Assert.Equal(0x800706BAL, error.Code);
+        Assert.Contains("2150858778", error.Message);
+    }
+
+    [Fact]
     public void A_coarse_fault_whose_text_names_no_deciding_error_stays_a_Fault()
     {
         var reply = Envelope("""
