@@ -13,5 +13,8 @@ public static class FleetLimits
     /// <summary>Error texts from remote machines are cut to this rather than refused.</summary>
     public const int ErrorMessage = 4000;
 
+    /// <summary>The scheduler tasks a client suppresses while provisioning, as the registry holds them.</summary>
+    public const int SystemTaskExcludes = 4000;
+
     public static string? Truncate(string? text, int length) => text is null || text.Length <= length ? text : text[..length];
 }

@@ -18,6 +18,10 @@ internal sealed record SimulatorCommandLine
           --no-client P            share without a ConfigMgr client (default 0.5%)
           --access-denied P        share refusing every credential (default 0.2%)
           --flaky P                share answering a third of requests with WMI faults (default 0.2%)
+          --dead-ts P              share stuck past their timeout with a dead sequence's execution request
+                                   (Running, CompletionState Failure, no TSManager.exe): to be fixed (default 0)
+          --between-reboots P      share in provisioning mode with a running execution request and no
+                                   TSManager.exe, as a sequence between two reboots: never to be touched (default 0)
           --seed N                 generator seed (default 1)
           --domain NAME            DNS suffix of generated hosts (default corp.example)
           --scenario FILE          JSON scenario (mix + extraDevices); used instead of the mix options above
@@ -66,6 +70,8 @@ internal sealed record SimulatorCommandLine
                 "--devices" => line with { Mix = line.Mix with { Devices = Int() } },
                 "--overdue" => line with { Mix = line.Mix with { Overdue = Share() } },
                 "--ts-running" => line with { Mix = line.Mix with { TsRunning = Share() } },
+                "--dead-ts" => line with { Mix = line.Mix with { DeadTaskSequence = Share() } },
+                "--between-reboots" => line with { Mix = line.Mix with { BetweenReboots = Share() } },
                 "--provisioning" => line with { Mix = line.Mix with { Provisioning = Share() } },
                 "--unreachable" => line with { Mix = line.Mix with { Unreachable = Share() } },
                 "--no-client" => line with { Mix = line.Mix with { NoClient = Share() } },

@@ -50,17 +50,11 @@ public sealed class WsManClient : IAsyncDisposable
     /// <c>*</c>). With <paramref name="optimize"/> the first items come in the reply itself.
     /// </summary>
     public async Task<WsManEnumerationPage> EnumerateAsync(
-        string resourceUri, string? wqlFilter, bool optimize, CancellationToken cancellationToken, string? className = null)
-    {
-        var reply = await _transport.SendAsync(WsManRequest.Enumerate(_options, resourceUri, wqlFilter, optimize), cancellationToken).ConfigureAwait(false);
-        return WsManReply.ReadEnumeration(reply, className);
-    }
+        string resourceUri, string? wqlFilter, bool optimize, CancellationToken cancellationToken, string? className = null) =>
+        (await EnumerateMeasuredAsync(resourceUri, wqlFilter, optimize, MaxElementsPerReply, cancellationToken, className).ConfigureAwait(false)).Page;
 
-    public async Task<WsManEnumerationPage> PullAsync(string resourceUri, string context, CancellationToken cancellationToken, string? className = null)
-    {
-        var reply = await _transport.SendAsync(WsManRequest.Pull(_options, resourceUri, context), cancellationToken).ConfigureAwait(false);
-        return WsManReply.ReadEnumeration(reply, className);
-    }
+    public async Task<WsManEnumerationPage> PullAsync(string resourceUri, string context, CancellationToken cancellationToken, string? className = null) =>
+        (await PullMeasuredAsync(resourceUri, context, MaxElementsPerReply, cancellationToken, className).ConfigureAwait(false)).Page;
 
     /// <summary>Ends an enumeration early so the server can free it.</summary>
     public async Task ReleaseAsync(string resourceUri, string context, CancellationToken cancellationToken)
@@ -70,36 +64,65 @@ public sealed class WsManClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Enumerate with OptimizeEnumeration, then Pull until EndOfSequence. A sequence longer than
-    /// <see cref="WsManClientOptions.MaxQueryItems"/> is released and reported as a protocol error.
+    /// Enumerate with OptimizeEnumeration, then Pull until EndOfSequence, asking for no more items than
+    /// the caller can use. <paramref name="maxItems"/> is what the caller can use: the first that many
+    /// are returned and the rest of the enumeration is released. Without it, a sequence longer than
+    /// <see cref="WsManClientOptions.MaxQueryItems"/> is a protocol error. Either way, replies that
+    /// together pass <see cref="WsManClientOptions.MaxQueryBytes"/> end the query as a protocol error:
+    /// a server that ignores MaxElements and streams large pages costs bounded memory.
     /// </summary>
     public async Task<IReadOnlyList<CimInstance>> QueryAsync(
-        string resourceUri, string wql, CancellationToken cancellationToken, string? className = null)
+        string resourceUri, string wql, CancellationToken cancellationToken, string? className = null, int? maxItems = null)
     {
-        var page = await EnumerateAsync(resourceUri, wql, optimize: true, cancellationToken, className).ConfigureAwait(false);
-        var items = new List<CimInstance>(page.Items);
-        while (page.Context is { } context)
+        if (maxItems is < 1)
         {
-            if (items.Count > _options.MaxQueryItems)
+            throw new ArgumentOutOfRangeException(nameof(maxItems), maxItems, "A query must be able to use at least one item.");
+        }
+
+        var limit = Math.Min(maxItems ?? int.MaxValue, _options.MaxQueryItems);
+        var (page, bytes) = await EnumerateMeasuredAsync(resourceUri, wql, optimize: true, ElementsToAsk(0), cancellationToken, className).ConfigureAwait(false);
+        var items = new List<CimInstance>(Math.Min(page.Items.Count, limit));
+        long totalBytes = 0;
+        while (true)
+        {
+            totalBytes += bytes;
+            if (totalBytes > _options.MaxQueryBytes)
             {
-                await ReleaseQuietlyAsync(resourceUri, context).ConfigureAwait(false);
-                throw new CimException(CimErrorCategory.Protocol, $"The query returned more than {_options.MaxQueryItems} instances.");
+                await ReleaseIfOpenAsync(page.Context).ConfigureAwait(false);
+                throw new CimException(CimErrorCategory.Protocol,
+                    $"The query's replies passed {_options.MaxQueryBytes} bytes ({items.Count + page.Items.Count} instances so far); the rest was not read.");
+            }
+
+            var room = limit - items.Count;
+            items.AddRange(page.Items.Count <= room ? page.Items : page.Items.Take(room));
+            if (page.Items.Count > room || (items.Count == limit && page.Context is not null))
+            {
+                await ReleaseIfOpenAsync(page.Context).ConfigureAwait(false);
+                return maxItems is not null
+                    ? items
+                    : throw new CimException(CimErrorCategory.Protocol, $"The query returned more than {_options.MaxQueryItems} instances.");
+            }
+
+            if (page.Context is not { } context)
+            {
+                return items;
             }
 
             try
             {
-                page = await PullAsync(resourceUri, context, cancellationToken, className).ConfigureAwait(false);
+                (page, bytes) = await PullMeasuredAsync(resourceUri, context, ElementsToAsk(items.Count), cancellationToken, className).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 await ReleaseQuietlyAsync(resourceUri, context).ConfigureAwait(false);
                 throw;
             }
-
-            items.AddRange(page.Items);
         }
 
-        return items;
+        // One more than the caller can use tells "exactly that many" from "more than that" in the same reply.
+        int ElementsToAsk(int have) => (int)Math.Clamp((long)limit - have + 1, 1, MaxElementsPerReply);
+
+        Task ReleaseIfOpenAsync(string? context) => context is null ? Task.CompletedTask : ReleaseQuietlyAsync(resourceUri, context);
     }
 
     /// <summary>
@@ -119,6 +142,23 @@ public sealed class WsManClient : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _transport.DisposeAsync();
+
+    /// <summary>The most items asked for in one reply (wsman:MaxElements / n:MaxElements).</summary>
+    private const int MaxElementsPerReply = 32000;
+
+    private async Task<(WsManEnumerationPage Page, int Bytes)> EnumerateMeasuredAsync(
+        string resourceUri, string? wqlFilter, bool optimize, int maxElements, CancellationToken cancellationToken, string? className)
+    {
+        var reply = await _transport.SendAsync(WsManRequest.Enumerate(_options, resourceUri, wqlFilter, optimize, maxElements), cancellationToken).ConfigureAwait(false);
+        return (WsManReply.ReadEnumeration(reply, className), reply.Length);
+    }
+
+    private async Task<(WsManEnumerationPage Page, int Bytes)> PullMeasuredAsync(
+        string resourceUri, string context, int maxElements, CancellationToken cancellationToken, string? className)
+    {
+        var reply = await _transport.SendAsync(WsManRequest.Pull(_options, resourceUri, context, maxElements), cancellationToken).ConfigureAwait(false);
+        return (WsManReply.ReadEnumeration(reply, className), reply.Length);
+    }
 
     private async Task ReleaseQuietlyAsync(string resourceUri, string context)
     {

@@ -44,6 +44,12 @@ public sealed record WsManClientOptions
     /// <summary>The most instances one query may return across all its Pulls.</summary>
     public int MaxQueryItems { get; init; } = 100_000;
 
+    /// <summary>
+    /// The most reply bytes one query may read across its Enumerate and all its Pulls. Each reply is
+    /// also capped by <see cref="MaxReplyBytes"/>; this bounds a server that keeps sending full pages.
+    /// </summary>
+    public long MaxQueryBytes { get; init; } = 8 * 1024 * 1024;
+
     public string Locale { get; init; } = "en-US";
 
     /// <summary>The Kerberos service principal; defaults to <c>HTTP/&lt;host&gt;</c> as WinRM registers it.</summary>

@@ -19,7 +19,14 @@ internal sealed class FakeConfigMgrDevice : ICimSession
 
     public List<string> Processes { get; } = [];
 
-    public List<string> TsRequestStates { get; } = [];
+    /// <summary>CCM_TSExecutionRequest instances: State and CompletionState (null = not set).</summary>
+    public List<(string State, string? CompletionState)> TsRequests { get; } = [];
+
+    /// <summary>What the fix does to the CcmExec key besides the mode: "keep", "delete-value" or "delete-key".</summary>
+    public string FixLeavesRegistry { get; set; } = "keep";
+
+    /// <summary>The most instances any query was asked to return, by query, as the engine said.</summary>
+    public Dictionary<string, int> MaxItemsAsked { get; } = [];
 
     public string? ClientId { get; set; } = "GUID:11111111-2222-3333-4444-555555555555";
 
@@ -40,6 +47,9 @@ internal sealed class FakeConfigMgrDevice : ICimSession
 
     /// <summary>Calls that never answer (until cancelled), by log-entry prefix.</summary>
     public HashSet<string> Hangs { get; } = [];
+
+    /// <summary>Calls that take effect and then never answer (until cancelled), by log-entry prefix.</summary>
+    public HashSet<string> HangsAfterEffect { get; } = [];
 
     /// <summary>Runs after each call, to change the device between calls.</summary>
     public Action<string>? AfterCall { get; set; }
@@ -64,9 +74,10 @@ internal sealed class FakeConfigMgrDevice : ICimSession
         return device;
     }
 
-    public async Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken)
     {
         var entry = $"Query {cimNamespace} {wql}";
+        MaxItemsAsked[wql] = maxItems;
         await EnterAsync(entry, cancellationToken);
         IReadOnlyList<CimInstance> answer;
         if (cimNamespace.StartsWith("root/ccm", StringComparison.OrdinalIgnoreCase) && !CcmNamespaceExists)
@@ -85,7 +96,8 @@ internal sealed class FakeConfigMgrDevice : ICimSession
                 throw new CimException(CimErrorCategory.NotFound, "Invalid class", 0x80041010);
             }
 
-            answer = TsRequestStates.Select(s => Instance("CCM_TSExecutionRequest", ("State", CimValue.From(s)))).ToList();
+            answer = TsRequests.Select((r, i) => Instance("CCM_TSExecutionRequest",
+                ("RequestID", CimValue.From($"{{REQ-{i}}}")), ("State", CimValue.From(r.State)), ("CompletionState", CimValue.From(r.CompletionState)))).ToList();
         }
         else if (wql.Contains("Win32_Process"))
         {
@@ -108,7 +120,7 @@ internal sealed class FakeConfigMgrDevice : ICimSession
         }
 
         After(entry);
-        return answer;
+        return answer.Take(maxItems).ToList();
     }
 
     public Task<CimInstance> GetAsync(string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken) =>
@@ -129,6 +141,11 @@ internal sealed class FakeConfigMgrDevice : ICimSession
             _ => throw new CimException(CimErrorCategory.NotFound, $"No {className}.{methodName}", 0x80041010),
         };
         After(entry);
+        if (HangsAfterEffect.Any(entry.StartsWith))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         return result;
     }
 
@@ -141,6 +158,20 @@ internal sealed class FakeConfigMgrDevice : ICimSession
         if (FixTakesEffect)
         {
             InProvisioningMode = enable;
+            switch (FixLeavesRegistry)
+            {
+                case "delete-value":
+                    Values.Remove("ProvisioningMode");
+                    break;
+                case "delete-key":
+                    KeyExists = false;
+                    break;
+            }
+
+            if (!enable && Values.ContainsKey("SystemTaskExcludes"))
+            {
+                Values["SystemTaskExcludes"] = (1, "");
+            }
         }
 
         return new CimMethodResult(CimValue.Null, new Dictionary<string, CimValue>());

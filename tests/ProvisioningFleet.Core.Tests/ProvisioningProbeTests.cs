@@ -188,12 +188,97 @@ public class ProvisioningProbeTests
     {
         var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
         device.TsExecutionRequestClassExists = true;
-        device.TsRequestStates.AddRange(["Completed", "Running"]);
+        device.TsRequests.AddRange([("Completed", "Success"), ("Running", null)]);
 
         var probe = await Probe().ProbeAsync(device, CancellationToken.None);
 
-        Assert.Equal(DeviceState.TaskSequenceRunning, Verdict.Decide(probe, VerdictPolicy.Default, null).State);
-        Assert.Equal(["CCM_TSExecutionRequest"], probe.TaskSequenceSignals);
+        var verdict = Verdict.Decide(probe, VerdictPolicy.Default, null);
+        Assert.Equal(DeviceState.TaskSequenceRunning, verdict.State);
+        var signal = Assert.Single(probe.TaskSequenceSignals!);
+        Assert.True(signal.Holds);
+        Assert.Equal("CCM_TSExecutionRequest {REQ-1} is Running without a completion state (a live sequence, or one between two reboots)", signal.Description);
+        Assert.Equal([signal.Description], verdict.TaskSequenceSignals);
+    }
+
+    [Fact]
+    public async Task A_running_request_that_completed_with_Failure_and_no_TSManager_is_a_dead_sequence_and_the_device_is_Overdue()
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+        device.TsExecutionRequestClassExists = true;
+        device.TsRequests.Add(("Running", "Failure"));
+
+        var probe = await Probe().ProbeAsync(device, CancellationToken.None);
+        var verdict = Verdict.Decide(probe, VerdictPolicy.Default, null);
+
+        Assert.Equal(DeviceState.Overdue, verdict.State);
+        Assert.False(verdict.TaskSequenceRunning);
+        Assert.False(Assert.Single(probe.TaskSequenceSignals!).Holds);
+        Assert.Contains("CompletionState Failure: left by a dead sequence, not a signal", Assert.Single(verdict.TaskSequenceSignals!));
+    }
+
+    [Fact]
+    public async Task A_dead_request_does_not_hide_a_running_TSManager()
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+        device.TsExecutionRequestClassExists = true;
+        device.TsRequests.Add(("Running", "Failure"));
+        device.Processes.Add("TSManager.exe");
+
+        var verdict = Verdict.Decide(await Probe().ProbeAsync(device, CancellationToken.None), VerdictPolicy.Default, null);
+
+        Assert.Equal(DeviceState.TaskSequenceRunning, verdict.State);
+        Assert.Equal(2, verdict.TaskSequenceSignals!.Count);
+        Assert.Equal("TSManager.exe is running", verdict.TaskSequenceSignals[0]);
+    }
+
+    [Theory]
+    [InlineData("Success")]
+    [InlineData("Unknown")]
+    public async Task A_running_request_with_any_other_completion_state_still_holds(string completion)
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+        device.TsExecutionRequestClassExists = true;
+        device.TsRequests.Add(("Running", completion));
+
+        var verdict = Verdict.Decide(await Probe().ProbeAsync(device, CancellationToken.None), VerdictPolicy.Default, null);
+
+        Assert.Equal(DeviceState.TaskSequenceRunning, verdict.State);
+    }
+
+    [Fact]
+    public async Task Every_query_says_how_many_instances_it_can_use()
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+        device.TsExecutionRequestClassExists = true;
+
+        await Probe().ProbeAsync(device, CancellationToken.None);
+
+        Assert.Equal(1, device.MaxItemsAsked["SELECT ClientId FROM CCM_Client"]);
+        Assert.Equal(1, device.MaxItemsAsked["SELECT * FROM Win32_UTCTime"]);
+        Assert.InRange(device.MaxItemsAsked["SELECT * FROM CCM_TSExecutionRequest"], 2, 1000);
+    }
+
+    [Fact]
+    public async Task As_many_execution_requests_as_the_query_can_use_hold_the_device_whatever_they_say()
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+        device.TsExecutionRequestClassExists = true;
+        device.TsRequests.AddRange(Enumerable.Repeat<(string, string?)>(("Running", "Failure"), 5000));
+
+        var verdict = Verdict.Decide(await Probe().ProbeAsync(device, CancellationToken.None), VerdictPolicy.Default, null);
+
+        Assert.Equal(DeviceState.TaskSequenceRunning, verdict.State);
+        Assert.Contains(verdict.TaskSequenceSignals!, s => s.Contains("not all were read"));
+    }
+
+    [Fact]
+    public async Task The_verdict_keeps_SystemTaskExcludes_as_read()
+    {
+        var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
+
+        var verdict = Verdict.Decide(await Probe().ProbeAsync(device, CancellationToken.None), VerdictPolicy.Default, null);
+
+        Assert.Equal("SchedulerStartup;SchedulerShutdown", verdict.SystemTaskExcludes);
     }
 
     [Fact]
@@ -201,7 +286,7 @@ public class ProvisioningProbeTests
     {
         var device = FakeConfigMgrDevice.InProvisioning(Now, Now.AddDays(-5));
         device.TsExecutionRequestClassExists = true;
-        device.TsRequestStates.Add("Completed");
+        device.TsRequests.Add(("Completed", "Success"));
 
         Assert.Equal(DeviceState.Overdue, Verdict.Decide(await Probe().ProbeAsync(device, CancellationToken.None), VerdictPolicy.Default, null).State);
     }

@@ -101,7 +101,7 @@ public sealed class ClientBehaviourTests : IAsyncLifetime
         var (status, reply) = await client.SendAsync(SimulatorClient.InvokeEnvelope("root/ccm", "SMS_Client", "SetClientProvisioningMode", "<p:bEnable>maybe</p:bEnable>"));
 
         Assert.Equal(500, status);
-        Assert.Contains("Code=\"2147749935\"", reply!.ToString());
+        Assert.Contains("The WMI service returned an 'invalid method parameters' error.", reply!.ToString());
         Assert.True(device.InProvisioningMode);
     }
 
@@ -168,6 +168,99 @@ public sealed class ClientBehaviourTests : IAsyncLifetime
 
         Assert.Equal(500, status);
         Assert.Equal("s:Receiver", reply!.Descendants(SimulatorClient.S + "Value").First().Value);
-        Assert.Contains("Code=\"2147749889\"", reply.ToString());
+        Assert.Contains("The WMI service returned a 'generic failure' error.", reply.ToString());
+    }
+
+    [Fact]
+    public async Task A_dead_sequence_leaves_a_running_request_with_CompletionState_Failure_and_no_live_sequence()
+    {
+        var device = new SimulatedDevice("dead-ts.corp.example") { TaskSequences = [SimulatedTaskSequence.Dead()] };
+        device.EnterProvisioningMode(TimeSpan.FromDays(5));
+        var client = Add(device);
+
+        var response = await client.OkAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/ccm/SoftMgmtAgent/*", "SELECT * FROM CCM_TSExecutionRequest"));
+
+        var request = Assert.Single(response.Elements().Where(e => e.Name.LocalName == "Items").SelectMany(i => i.Elements()));
+        Assert.Equal("Running", SimulatorClient.Out(request, "State"));
+        Assert.Equal("Failure", SimulatorClient.Out(request, "CompletionState"));
+        Assert.False(device.TaskSequenceRunning);
+    }
+
+    [Fact]
+    public async Task A_sequence_between_two_reboots_is_a_running_request_without_completion_state_and_without_TSManager()
+    {
+        var device = new SimulatedDevice("reboot-ts.corp.example") { TaskSequences = [SimulatedTaskSequence.RunningUpgrade()] };
+        device.EnterProvisioningMode(TimeSpan.FromMinutes(20));
+        var client = Add(device);
+
+        var requests = await client.OkAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/ccm/SoftMgmtAgent/*", "SELECT * FROM CCM_TSExecutionRequest"));
+        var processes = await client.OkAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/cimv2/*", "SELECT Name FROM Win32_Process WHERE Name = 'TSManager.exe'"));
+
+        var request = Assert.Single(requests.Elements().Where(e => e.Name.LocalName == "Items").SelectMany(i => i.Elements()));
+        Assert.Null(SimulatorClient.Out(request, "CompletionState"));
+        Assert.Empty(processes.Elements().Where(e => e.Name.LocalName == "Items").SelectMany(i => i.Elements()));
+        Assert.True(device.TaskSequenceRunning);
+    }
+
+    [Fact]
+    public async Task A_fix_call_that_faults_after_taking_effect_answers_RPC_unavailable_and_the_client_is_out()
+    {
+        var device = new SimulatedDevice("fix-fault.corp.example") { FixCallAnswer = FixCallAnswer.Fault };
+        device.EnterProvisioningMode(TimeSpan.FromDays(5));
+        var client = Add(device);
+
+        var (status, reply) = await client.SendAsync(SimulatorClient.InvokeEnvelope("root/ccm", "SMS_Client", "SetClientProvisioningMode", "<p:bEnable>false</p:bEnable>"));
+
+        Assert.Equal(500, status);
+        Assert.Contains("2150858778", reply!.ToString());
+        Assert.Equal("false", await ReadMode(client));
+        Assert.Single(_host.Fleet.Invocations("fix-fault.corp.example"), r => r.Method == "SetClientProvisioningMode");
+    }
+
+    [Fact]
+    public async Task A_fix_call_that_drops_the_connection_after_taking_effect_gets_no_answer_and_the_client_is_out()
+    {
+        var device = new SimulatedDevice("fix-drop.corp.example") { FixCallAnswer = FixCallAnswer.DropConnection };
+        device.EnterProvisioningMode(TimeSpan.FromDays(5));
+        var client = Add(device);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() =>
+            client.SendAsync(SimulatorClient.InvokeEnvelope("root/ccm", "SMS_Client", "SetClientProvisioningMode", "<p:bEnable>false</p:bEnable>")));
+
+        Assert.False(device.InProvisioningMode);
+        Assert.Single(_host.Fleet.Invocations("fix-drop.corp.example"), r => r.Method == "SetClientProvisioningMode");
+    }
+
+    [Theory]
+    [InlineData(RegistryAfterFix.ValueDeleted, "1")]
+    [InlineData(RegistryAfterFix.KeyDeleted, "2")]
+    public async Task A_fix_can_leave_the_value_or_the_whole_key_missing(RegistryAfterFix after, string returnValue)
+    {
+        var device = new SimulatedDevice($"fix-{after}.corp.example".ToLowerInvariant()) { RegistryAfterFix = after };
+        device.EnterProvisioningMode(TimeSpan.FromDays(5));
+        var client = Add(device);
+
+        await SetMode(client, enable: false);
+        var read = await client.InvokeAsync("root/default", "StdRegProv", "GetStringValue", ProvisioningModeValue);
+
+        Assert.Equal(returnValue, SimulatorClient.Out(read, "ReturnValue"));
+        Assert.Null(SimulatorClient.Out(read, "sValue"));
+        // root\ccm still answers: the client's WMI side is there, its registry key or value is not.
+        var clients = await client.OkAsync(SimulatorClient.EnumerateEnvelope(SimulatorClient.Wmi + "root/ccm/*", "SELECT ClientId FROM CCM_Client"));
+        Assert.Single(clients.Elements().Where(e => e.Name.LocalName == "Items").SelectMany(i => i.Elements()));
+    }
+
+    [Fact]
+    public async Task An_option_marked_MustComply_on_a_WMI_resource_is_refused_as_Windows_may()
+    {
+        var client = Add(new SimulatedDevice("mustcomply.corp.example"));
+        var uri = SimulatorClient.Wmi + "root/cimv2/Win32_OperatingSystem";
+
+        var (status, reply) = await client.SendAsync(SimulatorClient.Envelope("http://schemas.xmlsoap.org/ws/2004/09/transfer/Get", uri, string.Empty,
+            extraHeaders: "<w:OptionSet><w:Option Name=\"msftwinrm:UsePreciseErrorCodes\" MustComply=\"true\">true</w:Option></w:OptionSet>"));
+
+        Assert.Equal(500, status);
+        Assert.Equal("w:InvalidOptions", reply!.Descendants(SimulatorClient.S + "Subcode").Single().Element(SimulatorClient.S + "Value")!.Value);
+        Assert.Contains("Code=\"2150858809\"", reply.ToString());
     }
 }

@@ -96,17 +96,26 @@ public sealed class QueryAndGetTests(SimulatorFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public async Task An_invalid_query_is_a_WMI_provider_fault()
+    public async Task An_invalid_query_is_a_WMI_provider_fault_in_the_form_the_request_asked_for()
     {
         var (_, client) = Add("q-bad.corp.example");
+        const string wql = "SELECT Name FROM Win32_Process WHERE Nme='x'";
 
-        var (status, reply) = await client.SendAsync(SimulatorClient.EnumerateEnvelope(Cimv2All, "SELECT Name FROM Win32_Process WHERE Nme='x'"));
+        var (status, coarse) = await client.SendAsync(SimulatorClient.EnumerateEnvelope(Cimv2All, wql));
+        var (preciseStatus, precise) = await client.SendAsync(SimulatorClient.EnumerateEnvelope(Cimv2All, wql, extraHeaders: SimulatorClient.PreciseErrorCodes));
 
         Assert.Equal(500, status);
-        var wsmanFault = reply!.Descendants(SimulatorClient.F + "WSManFault").First();
+        var wsmanFault = Assert.Single(coarse!.Descendants(SimulatorClient.F + "WSManFault"));
         Assert.Equal("2150858778", wsmanFault.Attribute("Code")!.Value);
-        Assert.Equal("2147749911", reply.Descendants(SimulatorClient.F + "ProviderFault").Single().Element(SimulatorClient.F + "WSManFault")!.Attribute("Code")!.Value);
+        Assert.Contains("The WMI service returned an 'invalid query' error.", wsmanFault.Value);
+        Assert.DoesNotContain("2147749911", coarse.ToString());
+        Assert.Equal(500, preciseStatus);
+        Assert.Equal("2147749911", WmiError(precise!, "error_Code"));
+        Assert.Equal("15", WmiError(precise!, "CIMStatusCode"));
     }
+
+    private static string? WmiError(XDocument reply, string property) =>
+        reply.Descendants().SingleOrDefault(e => e.Name.LocalName == "MSFT_WmiError")?.Elements().Single(e => e.Name.LocalName == property).Value;
 
     [Fact]
     public async Task The_operating_system_reports_local_time_in_the_device_clock()
@@ -157,24 +166,39 @@ public sealed class QueryAndGetTests(SimulatorFixture fixture) : IClassFixture<S
     }
 
     [Theory]
-    [InlineData("root/ccm/SMS_Client", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/ccm/SMS_Client/SetClientProvisioningMode")]
-    [InlineData("root/ccm/CCM_Client", "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get")]
-    public async Task Without_a_client_root_ccm_is_an_invalid_namespace_shaped_like_Windows(string resource, string action)
+    [InlineData("root/ccm/SMS_Client", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/ccm/SMS_Client/SetClientProvisioningMode", false)]
+    [InlineData("root/ccm/CCM_Client", "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get", false)]
+    [InlineData("root/ccm/SMS_Client", "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/ccm/SMS_Client/SetClientProvisioningMode", true)]
+    [InlineData("root/ccm/CCM_Client", "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get", true)]
+    public async Task Without_a_client_root_ccm_is_an_invalid_namespace_shaped_like_Windows(string resource, string action, bool preciseErrorCodes)
     {
         fixture.Host.Fleet.Add(new SimulatedDevice("q-noclient.corp.example") { ClientInstalled = false });
         var uri = SimulatorClient.Wmi + resource;
         var body = action.EndsWith("/Get", StringComparison.Ordinal) ? string.Empty
             : $"<p:SetClientProvisioningMode_INPUT xmlns:p=\"{uri}\"><p:bEnable>false</p:bEnable></p:SetClientProvisioningMode_INPUT>";
 
-        var (status, reply) = await fixture.Client("q-noclient.corp.example").SendAsync(SimulatorClient.Envelope(action, uri, body));
+        var (status, reply) = await fixture.Client("q-noclient.corp.example").SendAsync(
+            SimulatorClient.Envelope(action, uri, body, extraHeaders: preciseErrorCodes ? SimulatorClient.PreciseErrorCodes : null));
 
         Assert.Equal(500, status);
         var fault = reply!.Root!.Element(SimulatorClient.S + "Body")!.Element(SimulatorClient.S + "Fault")!;
         Assert.Equal("s:Sender", fault.Element(SimulatorClient.S + "Code")!.Element(SimulatorClient.S + "Value")!.Value);
         var outer = fault.Element(SimulatorClient.S + "Detail")!.Element(SimulatorClient.F + "WSManFault")!;
         Assert.Equal("2150858778", outer.Attribute("Code")!.Value);
-        var inner = outer.Element(SimulatorClient.F + "Message")!.Element(SimulatorClient.F + "ProviderFault")!.Element(SimulatorClient.F + "WSManFault")!;
-        Assert.Equal("2147749902", inner.Attribute("Code")!.Value);
+        Assert.Contains("The WMI service returned an 'invalid namespace' error.", outer.Value);
+        Assert.Empty(reply.Descendants(SimulatorClient.F + "ProviderFault"));
+        if (preciseErrorCodes)
+        {
+            Assert.Equal("2147749902", WmiError(reply, "error_Code"));
+            Assert.Equal("3", WmiError(reply, "CIMStatusCode"));
+            Assert.Equal("HRESULT 0x8004100e", WmiError(reply, "MessageID"));
+        }
+        else
+        {
+            // Without the option Windows names the WMI error only in words.
+            Assert.Null(WmiError(reply, "error_Code"));
+            Assert.DoesNotContain("2147749902", reply.ToString());
+        }
         Assert.Empty(fixture.Host.Fleet.Invocations("q-noclient.corp.example"));
     }
 
@@ -189,7 +213,7 @@ public sealed class QueryAndGetTests(SimulatorFixture fixture) : IClassFixture<S
             "SELECT * FROM CCM_TSExecutionRequest WHERE State = 'Running'"));
 
         Assert.Equal(500, status);
-        Assert.Contains("Code=\"2147749911\"", reply!.ToString());
+        Assert.Contains("'invalid query'", reply!.ToString());
         Assert.Empty(Items(empty));
     }
 }

@@ -68,11 +68,14 @@ public sealed class ScenarioTests
     public void The_command_line_reads_shares_as_percentages_and_users_with_domains()
     {
         var line = SimulatorCommandLine.Parse(["--devices", "100000", "--overdue", "2%", "--ts-running", "0.01", "--seed", "9",
+            "--dead-ts", "0.5%", "--between-reboots", "1%",
             "--http-port", "0", "--user", "LAB\\svc:p:w", "--require-encryption", "--export-csv", "/tmp/x.csv"]);
 
         Assert.Equal(100_000, line.Mix.Devices);
         Assert.Equal(0.02, line.Mix.Overdue, 6);
         Assert.Equal(0.01, line.Mix.TsRunning, 6);
+        Assert.Equal(0.005, line.Mix.DeadTaskSequence, 6);
+        Assert.Equal(0.01, line.Mix.BetweenReboots, 6);
         Assert.Equal(9, line.Mix.Seed);
         Assert.Equal(0, line.Options.HttpPort);
         Assert.False(line.Options.AllowUnencrypted);
@@ -91,5 +94,49 @@ public sealed class ScenarioTests
         await DeviceListExport.WriteCsvAsync(writer, [device], new DeviceExportSettings(_ => new Uri("http://sim:5985/wsman/odd.corp.example")));
 
         Assert.Contains("odd.corp.example,http://sim:5985/wsman/odd.corp.example,Http,Basic,simulator,\"a,b;c\"\"d\",true,false", writer.ToString());
+    }
+
+    [Fact]
+    public void The_mix_models_dead_sequences_and_sequences_between_reboots()
+    {
+        var fleet = ScenarioFile.Parse((JsonObject)JsonNode.Parse("""
+            { "devices": 2000, "overdue": 0, "tsRunning": 0, "unreachable": 0, "noClient": 0, "provisioning": 0, "accessDenied": 0, "flaky": 0,
+              "deadTaskSequence": "5%", "betweenReboots": "5%", "seed": 4 }
+            """)!, _time);
+
+        var dead = fleet.Where(d => d.TaskSequences.Any(t => t.IsDead)).ToList();
+        var betweenReboots = fleet.Where(d => d.TaskSequences.Any(t => t.IsRunning && t.CompletionState is null)).ToList();
+        Assert.InRange(dead.Count, 60, 140);
+        Assert.InRange(betweenReboots.Count, 60, 140);
+        Assert.All(dead.Concat(betweenReboots), d =>
+        {
+            Assert.True(d.InProvisioningMode);
+            Assert.Empty(d.RunningProcesses);
+        });
+        var now = _time.GetUtcNow();
+        // Every dead sequence's device is past its own timeout: the ones to fix.
+        Assert.All(dead, d => Assert.False(d.TaskSequenceRunning));
+        Assert.All(dead, d => Assert.True(DateTimeOffset.FromUnixTimeSeconds(d.ProvisioningEnabledTime!.Value).AddMinutes(d.EffectiveMaxMinutes + 60) < now + d.ClockSkew));
+        Assert.All(betweenReboots, d => Assert.True(d.TaskSequenceRunning));
+        Assert.Contains(betweenReboots, d => DateTimeOffset.FromUnixTimeSeconds(d.ProvisioningEnabledTime!.Value).AddMinutes(d.EffectiveMaxMinutes + 60) < now + d.ClockSkew);
+    }
+
+    [Fact]
+    public void Hand_written_devices_can_fail_their_fix_call_lose_their_registry_and_carry_a_dead_sequence()
+    {
+        var fleet = ScenarioFile.Parse((JsonObject)JsonNode.Parse("""
+            { "devices": 0, "extraDevices": [ { "hostName": "odd.lab.example", "fixCallAnswer": "DropConnection", "registryAfterFix": "KeyDeleted",
+              "ccmExecKeyPresent": false, "taskSequences": [ { "state": "Running", "completionState": "Failure" } ] } ] }
+            """)!, _time);
+
+        var device = Assert.Single(fleet);
+        Assert.Equal(FixCallAnswer.DropConnection, device.FixCallAnswer);
+        Assert.Equal(RegistryAfterFix.KeyDeleted, device.RegistryAfterFix);
+        Assert.False(device.CcmExecKeyPresent);
+        Assert.True(Assert.Single(device.TaskSequences).IsDead);
+        var error = Assert.Throws<FormatException>(() => ScenarioFile.Parse((JsonObject)JsonNode.Parse("""
+            { "devices": 0, "extraDevices": [ { "hostName": "bad.lab.example", "fixCallAnswer": "Sometimes" } ] }
+            """)!, _time));
+        Assert.Contains("fixCallAnswer: Must be one of Normal, Fault, DropConnection.", error.Message);
     }
 }

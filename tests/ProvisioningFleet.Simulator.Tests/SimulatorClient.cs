@@ -17,6 +17,10 @@ internal sealed class SimulatorClient(HttpClient http, Uri endpoint, string user
     public static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
     public const string Wmi = "http://schemas.microsoft.com/wbem/wsman/1/wmi/";
 
+    /// <summary>The header Microsoft's CIM client sends to get WMI errors as MSFT_WmiError instances.</summary>
+    public const string PreciseErrorCodes =
+        "<w:OptionSet><w:Option Name=\"msftwinrm:UsePreciseErrorCodes\" Type=\"xs:boolean\">true</w:Option></w:OptionSet>";
+
     public static string Envelope(string action, string resourceUri, string body, string? selectors = null, string? extraHeaders = null) => $"""
         <s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">
           <s:Header>
@@ -39,12 +43,12 @@ internal sealed class SimulatorClient(HttpClient http, Uri endpoint, string user
         return Envelope(uri + "/" + method, uri, $"<p:{method}_INPUT xmlns:p=\"{uri}\">{parameters}</p:{method}_INPUT>");
     }
 
-    public static string EnumerateEnvelope(string resourceUri, string? wql, bool optimize = true, int maxElements = 32)
+    public static string EnumerateEnvelope(string resourceUri, string? wql, bool optimize = true, int maxElements = 32, string? extraHeaders = null)
     {
         var filter = wql is null ? string.Empty : $"<w:Filter Dialect=\"http://schemas.microsoft.com/wbem/wsman/1/WQL\">{System.Security.SecurityElement.Escape(wql)}</w:Filter>";
         var options = optimize ? $"<w:OptimizeEnumeration/><w:MaxElements>{maxElements}</w:MaxElements>" : string.Empty;
         return Envelope("http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate", resourceUri,
-            $"<n:Enumerate xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\">{options}{filter}</n:Enumerate>");
+            $"<n:Enumerate xmlns:n=\"http://schemas.xmlsoap.org/ws/2004/09/enumeration\">{options}{filter}</n:Enumerate>", extraHeaders: extraHeaders);
     }
 
     public async Task<(int Status, XDocument? Reply)> SendAsync(string envelope)

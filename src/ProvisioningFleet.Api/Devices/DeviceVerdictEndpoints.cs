@@ -14,7 +14,8 @@ namespace ProvisioningFleet.Api.Devices;
 /// <summary>A state change in a device's history.</summary>
 public sealed record StateChangeView(
     long Id, DateTimeOffset At, DeviceState FromState, DeviceState ToState, long? SweepId, bool? InProvisioningMode,
-    DateTimeOffset? ProvisioningEnabledAt, DateTimeOffset? OverdueAt, bool? TaskSequenceRunning, string? ClientId, ErrorView? Error);
+    DateTimeOffset? ProvisioningEnabledAt, DateTimeOffset? OverdueAt, bool? TaskSequenceRunning, string? ClientId, ErrorView? Error,
+    string[]? TaskSequenceSignals = null);
 
 public static class DeviceVerdictEndpoints
 {
@@ -60,7 +61,8 @@ public static class DeviceVerdictEndpoints
             db.DeviceStateChanges.AsNoTracking().Where(c => c.DeviceId == id),
             changes => changes.OrderByDescending(c => c.At).ThenByDescending(c => c.Id),
             c => new StateChangeView(c.Id, c.At, c.FromState, c.ToState, c.SweepId, c.InProvisioningMode, c.ProvisioningEnabledAt, c.OverdueAt,
-                c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode)),
+                c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode),
+                c.TaskSequenceSignals),
             cancellationToken));
     }
 }

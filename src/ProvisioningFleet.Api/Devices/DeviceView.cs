@@ -31,7 +31,8 @@ public sealed record DeviceView(
     ErrorView? LastError,
     RemediationView? LastRemediation,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string[]? TaskSequenceSignals = null)
 {
     /// <summary>For queries: one SQL statement with the credential's name and the last remediation joined in.</summary>
     public static readonly Expression<Func<Device, DeviceView>> Projection = d => new DeviceView(
@@ -50,6 +51,7 @@ public sealed record DeviceView(
                 d.LastRemediation.IgnoreTaskSequence, d.LastRemediation.Verified,
                 d.LastRemediation.ErrorCategory == null
                     ? null
-                    : new ErrorView(d.LastRemediation.ErrorCategory.Value, d.LastRemediation.ErrorMessage, d.LastRemediation.ErrorCode)),
-        d.CreatedAt, d.UpdatedAt);
+                    : new ErrorView(d.LastRemediation.ErrorCategory.Value, d.LastRemediation.ErrorMessage, d.LastRemediation.ErrorCode),
+                d.LastRemediation.SystemTaskExcludesBefore, d.LastRemediation.SystemTaskExcludesAfter),
+        d.CreatedAt, d.UpdatedAt, d.TaskSequenceSignals);
 }

@@ -15,6 +15,9 @@ public sealed class EngineOptions
 
     public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromSeconds(2.5);
 
+    /// <summary>The limit for the fix call itself, inside <see cref="RemediationTimeout"/>; the time left is for verifying a call whose answer was lost.</summary>
+    public TimeSpan FixCallTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Devices per shard job: small enough that a shard ends within minutes, large enough that Hangfire is not the bottleneck.</summary>
     public int ShardSize { get; set; } = 500;
 

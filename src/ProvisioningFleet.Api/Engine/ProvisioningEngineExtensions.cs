@@ -20,7 +20,7 @@ public static class ProvisioningEngineExtensions
         services.AddOptions<EngineOptions>().Bind(builder.Configuration.GetSection(EngineOptions.Section))
             .Validate(o => o.ShardSize > 0 && o.ProbeConcurrency > 0 && o.RecordBatchSize > 0 && o.WorkerCount > 0 && o.VerifyAttempts > 0,
                 "Fleet:Engine sizes (ShardSize, ProbeConcurrency, RecordBatchSize, WorkerCount, VerifyAttempts) must be positive.")
-            .Validate(o => o.ProbeTimeout > TimeSpan.Zero && o.RemediationTimeout > TimeSpan.Zero,
+            .Validate(o => o.ProbeTimeout > TimeSpan.Zero && o.RemediationTimeout > TimeSpan.Zero && o.FixCallTimeout > TimeSpan.Zero,
                 "Fleet:Engine timeouts must be positive: every remote call is bounded.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
@@ -36,6 +36,7 @@ public static class ProvisioningEngineExtensions
                 Timeout = options.RemediationTimeout,
                 VerifyAttempts = options.VerifyAttempts,
                 VerifyInterval = options.VerifyInterval,
+                FixCallTimeout = options.FixCallTimeout,
             });
         });
         services.AddSingleton<DeviceProbing>();

@@ -111,6 +111,7 @@ public sealed class RemediationRunner(
         record.ErrorCategory = result.Error?.Category;
         record.ErrorMessage = FleetLimits.Truncate(result.Error?.Message, FleetLimits.ErrorMessage);
         record.ErrorCode = result.Error?.Code;
+        record.SystemTaskExcludesAfter = FleetLimits.Truncate(result.SystemTaskExcludesAfter, FleetLimits.SystemTaskExcludes);
         if (result.ScheduleTriggers.Count > 0)
         {
             record.PolicyRetrievalTriggered = result.ScheduleTriggers.All(t => t.Succeeded);
@@ -156,6 +157,7 @@ public sealed class RemediationRunner(
         Override = context.Request.Override,
         IgnoreTaskSequence = context.Request.IgnoreTaskSequence,
         ClientId = verdict.ClientId,
+        SystemTaskExcludesBefore = FleetLimits.Truncate(verdict.SystemTaskExcludes, FleetLimits.SystemTaskExcludes),
     };
 
     /// <summary>

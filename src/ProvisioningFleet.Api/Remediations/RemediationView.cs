@@ -21,13 +21,16 @@ public sealed record RemediationView(
     bool Override,
     bool IgnoreTaskSequence,
     bool Verified,
-    ErrorView? Error)
+    ErrorView? Error,
+    string? SystemTaskExcludesBefore = null,
+    string? SystemTaskExcludesAfter = null)
 {
     /// <summary>For queries: translated to SQL, so lists read only the columns they show.</summary>
     public static readonly Expression<Func<Remediation, RemediationView>> Projection = r => new RemediationView(
         r.Id, r.DeviceId, r.HostName, r.Trigger, r.Actor, r.SweepId, r.RequestedAt, r.FinishedAt, r.Outcome, r.SkipReason,
         r.Justification, r.Override, r.IgnoreTaskSequence, r.Verified,
-        r.ErrorCategory == null ? null : new ErrorView(r.ErrorCategory.Value, r.ErrorMessage, r.ErrorCode));
+        r.ErrorCategory == null ? null : new ErrorView(r.ErrorCategory.Value, r.ErrorMessage, r.ErrorCode),
+        r.SystemTaskExcludesBefore, r.SystemTaskExcludesAfter);
 
     private static readonly Func<Remediation, RemediationView> Compiled = Projection.Compile();
 

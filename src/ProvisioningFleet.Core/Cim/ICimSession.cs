@@ -9,8 +9,12 @@ namespace ProvisioningFleet.Core.Cim;
 /// </summary>
 public interface ICimSession : IAsyncDisposable
 {
-    /// <summary>A WQL query in a namespace such as <c>root/cimv2</c>.</summary>
-    Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken);
+    /// <summary>
+    /// A WQL query in a namespace such as <c>root/cimv2</c>. <paramref name="maxItems"/> is how many
+    /// instances the caller can use: at most that many come back, and the rest are never read, so a
+    /// device answering with endless instances costs bounded memory.
+    /// </summary>
+    Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken);
 
     /// <summary>One instance by its keys (an empty key set for singletons).</summary>
     Task<CimInstance> GetAsync(string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken);

@@ -8,10 +8,10 @@ internal sealed class CountingSession(ICimSession inner) : ICimSession
 {
     public int Count { get; private set; }
 
-    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken)
     {
         Count++;
-        return inner.QueryAsync(cimNamespace, wql, cancellationToken);
+        return inner.QueryAsync(cimNamespace, wql, maxItems, cancellationToken);
     }
 
     public Task<CimInstance> GetAsync(string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken)

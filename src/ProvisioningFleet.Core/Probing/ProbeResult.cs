@@ -31,10 +31,13 @@ public sealed record ProbeResult
 
     public string? SystemTaskExcludes { get; init; }
 
-    /// <summary>The task-sequence signals seen (TSManager.exe, SetupHost.exe, CCM_TSExecutionRequest); null when not read.</summary>
-    public IReadOnlyList<string>? TaskSequenceSignals { get; init; }
+    /// <summary>
+    /// The task-sequence signals seen (TSManager.exe, SetupHost.exe, CCM_TSExecutionRequest instances),
+    /// including the ones that do not hold the device (a dead sequence's request); null when not read.
+    /// </summary>
+    public IReadOnlyList<TaskSequenceSignal>? TaskSequenceSignals { get; init; }
 
-    public bool? TaskSequenceRunning => TaskSequenceSignals is null ? null : TaskSequenceSignals.Count > 0;
+    public bool? TaskSequenceRunning => TaskSequenceSignals?.Any(s => s.Holds);
 
     /// <summary>The device's clock, and the service time at which it was read, for the skew.</summary>
     public DateTimeOffset? DeviceClock { get; init; }

@@ -14,6 +14,9 @@ public sealed record RemediationResult
 
     public bool Verified { get; init; }
 
+    /// <summary>SystemTaskExcludes read after the fix (null when missing or not read): blank once the client has really left provisioning mode.</summary>
+    public string? SystemTaskExcludesAfter { get; init; }
+
     public ProbeError? Error { get; init; }
 
     public IReadOnlyList<ScheduleTriggerResult> ScheduleTriggers { get; init; } = [];

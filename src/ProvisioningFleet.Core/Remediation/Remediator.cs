@@ -14,13 +14,21 @@ public sealed class RemediationOptions
     public int VerifyAttempts { get; set; } = 5;
 
     public TimeSpan VerifyInterval { get; set; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>
+    /// The limit for the fix call itself, inside <see cref="Timeout"/>: a call that runs out of it may still
+    /// have taken effect, and the time left is for the verification that finds out.
+    /// </summary>
+    public TimeSpan FixCallTimeout { get; set; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>
 /// Takes one client out of provisioning mode the supported way (SMS_Client.SetClientProvisioningMode),
 /// after re-reading its mode, identity and task-sequence signals right before the fix, and proves it
-/// by reading the mode again. The caller has already applied <see cref="RemediationPolicy.Evaluate"/>
-/// and holds the device's remediation lock.
+/// by reading the mode again. The fix is sent at most once: the client restarts its own service when it
+/// leaves provisioning mode, so the call may fault, time out or lose its connection after the change
+/// took effect, and then the same verification decides. The caller has already applied
+/// <see cref="RemediationPolicy.Evaluate"/> and holds the device's remediation lock.
 /// </summary>
 public sealed class Remediator(TimeProvider timeProvider, RemediationOptions options)
 {
@@ -78,7 +86,7 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
                 };
             }
 
-            if (!request.IgnoreTaskSequence && (await ConfigMgrClient.ReadTaskSequenceSignalsAsync(counting, ct)).Count > 0)
+            if (!request.IgnoreTaskSequence && (await ConfigMgrClient.ReadTaskSequenceSignalsAsync(counting, ct)).Any(s => s.Holds))
             {
                 return new RemediationResult { Outcome = RemediationOutcome.Skipped, SkipReason = RemediationSkipReason.TaskSequenceRunning };
             }
@@ -89,16 +97,16 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
             }
 
             fixSent = true;
-            // Microsoft documents the method as reserved and its ReturnValue is unconfirmed: a non-fault answer
-            // is accepted and the re-read below is the proof.
-            await counting.InvokeAsync(ConfigMgrClient.ClientNamespace, "SMS_Client", "SetClientProvisioningMode",
-                [CimParameter.Of("bEnable", false)], null, ct);
+            var callError = await SendFixAsync(ct);
 
-            var (verified, verifyError) = await VerifyAsync(ct);
-            if (!verified)
+            var verification = await VerifyAsync(ct);
+            var excludesAfter = verification.Outcome == VerifyOutcome.KeyMissing ? null : await ReadExcludesQuietlyAsync(ct);
+            if (verification.Outcome != VerifyOutcome.ReadsFalse)
             {
-                return Failed(verifyError ?? new ProbeError(CimErrorCategory.Fault,
-                    $"SetClientProvisioningMode(false) was accepted but the client was still in provisioning mode after {options.VerifyAttempts} re-reads.", null));
+                var error = callError is not null
+                    ? callError with { Message = $"{callError.Message} {verification.Reason}" }
+                    : verification.Error ?? new ProbeError(CimErrorCategory.Fault, verification.Reason, null);
+                return Failed(error) with { SystemTaskExcludesAfter = excludesAfter };
             }
 
             var triggers = new List<ScheduleTriggerResult>();
@@ -108,12 +116,44 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
                 triggers.Add(await TriggerScheduleAsync(MachinePolicyEvaluation, ct));
             }
 
-            return new RemediationResult { Outcome = RemediationOutcome.Remediated, FixSent = true, Verified = true, ScheduleTriggers = triggers };
+            return new RemediationResult
+            {
+                Outcome = RemediationOutcome.Remediated,
+                FixSent = true,
+                Verified = true,
+                ScheduleTriggers = triggers,
+                SystemTaskExcludesAfter = excludesAfter,
+            };
         }
 
-        async Task<(bool Verified, ProbeError? LastError)> VerifyAsync(CancellationToken ct)
+        // The one fix call. Its failure is returned, not thrown: the change may have taken effect before the
+        // answer was lost, so only the re-read can say. Microsoft documents the method as reserved and its
+        // ReturnValue is unconfirmed: a non-fault answer is accepted and the re-read is the proof.
+        async Task<ProbeError?> SendFixAsync(CancellationToken ct)
         {
-            ProbeError? lastError = null;
+            using var callDeadline = new CancellationTokenSource(options.FixCallTimeout, timeProvider);
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(ct, callDeadline.Token);
+            try
+            {
+                await counting.InvokeAsync(ConfigMgrClient.ClientNamespace, "SMS_Client", "SetClientProvisioningMode",
+                    [CimParameter.Of("bEnable", false)], null, call.Token);
+                return null;
+            }
+            catch (CimException e)
+            {
+                return ProbeError.From(e) with { Message = $"SetClientProvisioningMode(false) failed: {e.Message}" };
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return new ProbeError(CimErrorCategory.Timeout,
+                    $"SetClientProvisioningMode(false) did not answer within {options.FixCallTimeout.TotalSeconds:0.#} s.", null);
+            }
+        }
+
+        async Task<Verification> VerifyAsync(CancellationToken ct)
+        {
+            var last = new Verification(VerifyOutcome.StillOn, null,
+                $"The client was still in provisioning mode after {options.VerifyAttempts} re-reads of ProvisioningMode.");
             for (var attempt = 0; attempt < options.VerifyAttempts; attempt++)
             {
                 if (attempt > 0)
@@ -124,21 +164,46 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
                 try
                 {
                     var reading = await ConfigMgrClient.ReadProvisioningModeAsync(counting, ct);
-                    if (!reading.InProvisioningMode)
+                    if (reading.ReadsFalse)
                     {
-                        return (true, null);
+                        return new Verification(VerifyOutcome.ReadsFalse, null, "ProvisioningMode reads false.");
                     }
 
-                    lastError = null;
+                    if (!reading.KeyExists)
+                    {
+                        // Not a moment in a restart: the client's registry key is gone, so nothing proves the fix.
+                        return new Verification(VerifyOutcome.KeyMissing, null,
+                            $@"The CcmExec key (HKLM\{ConfigMgrClient.CcmExecKey}) vanished after the fix: nothing proves the client left provisioning mode.");
+                    }
+
+                    last = reading.RawValue is null
+                        ? new Verification(VerifyOutcome.ValueMissing, null,
+                            $"ProvisioningMode was missing after the fix in {attempt + 1} re-read(s); only the value false proves the client left provisioning mode.")
+                        : new Verification(VerifyOutcome.StillOn, null,
+                            $"ProvisioningMode still read '{reading.RawValue}' after {attempt + 1} re-read(s).");
                 }
                 catch (CimException e)
                 {
-                    // A client that re-reads its policy may drop a connection or two; the next attempt decides.
-                    lastError = ProbeError.From(e);
+                    // A client that restarts its service may drop a connection or two; the next attempt decides.
+                    var reason = $"ProvisioningMode could not be re-read: {e.Message}";
+                    last = new Verification(VerifyOutcome.Unread, ProbeError.From(e) with { Message = reason }, reason);
                 }
             }
 
-            return (false, lastError);
+            return last;
+        }
+
+        async Task<string?> ReadExcludesQuietlyAsync(CancellationToken ct)
+        {
+            try
+            {
+                return await ConfigMgrClient.ReadStringValueAsync(counting, ConfigMgrClient.SystemTaskExcludesValue, ct);
+            }
+            catch (CimException)
+            {
+                // A record of the fix, never a condition of it.
+                return null;
+            }
         }
 
         async Task<ScheduleTriggerResult> TriggerScheduleAsync(string scheduleId, CancellationToken ct)
@@ -159,4 +224,15 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
             }
         }
     }
+
+    private enum VerifyOutcome
+    {
+        ReadsFalse,
+        StillOn,
+        ValueMissing,
+        KeyMissing,
+        Unread,
+    }
+
+    private sealed record Verification(VerifyOutcome Outcome, ProbeError? Error, string Reason);
 }

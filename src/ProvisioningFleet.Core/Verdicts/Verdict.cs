@@ -37,6 +37,12 @@ public sealed record Verdict
 
     public bool? TaskSequenceRunning { get; init; }
 
+    /// <summary>The task-sequence signals read, in words, those that do not hold the device included: why a device is (or is not) held.</summary>
+    public IReadOnlyList<string>? TaskSequenceSignals { get; init; }
+
+    /// <summary>The REG_SZ SystemTaskExcludes as the probe read it (only a client in provisioning mode is read that far).</summary>
+    public string? SystemTaskExcludes { get; init; }
+
     public string? ClientId { get; init; }
 
     /// <summary>
@@ -68,6 +74,8 @@ public sealed record Verdict
             ProvisioningEnabledAt = probe.ProvisioningEnabledAt,
             ProvisioningMaxMinutes = probe.ProvisioningMaxMinutes,
             TaskSequenceRunning = probe.TaskSequenceRunning,
+            TaskSequenceSignals = probe.TaskSequenceSignals?.Select(s => s.Description).ToArray(),
+            SystemTaskExcludes = probe.SystemTaskExcludes,
             ClientId = probe.ClientId,
             Error = probe.Error,
             ProvisioningFirstSeenAt = previousFirstSeenAt,

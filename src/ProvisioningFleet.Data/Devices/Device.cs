@@ -44,6 +44,9 @@ public class Device
     public DateTimeOffset? OverdueAt { get; set; }
     public int? ClockSkewSeconds { get; set; }
     public bool? TaskSequenceRunning { get; set; }
+
+    /// <summary>The task-sequence signals the last probe read, in words, those that do not hold the device included.</summary>
+    public string[]? TaskSequenceSignals { get; set; }
     public string? ClientId { get; set; }
 
     /// <summary>When the service first saw the client in provisioning mode: the fallback when the client's own timestamp is missing.</summary>

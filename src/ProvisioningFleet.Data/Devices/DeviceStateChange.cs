@@ -16,6 +16,7 @@ public class DeviceStateChange
     public DateTimeOffset? ProvisioningEnabledAt { get; set; }
     public DateTimeOffset? OverdueAt { get; set; }
     public bool? TaskSequenceRunning { get; set; }
+    public string[]? TaskSequenceSignals { get; set; }
     public string? ClientId { get; set; }
     public CimErrorCategory? ErrorCategory { get; set; }
     public string? ErrorMessage { get; set; }

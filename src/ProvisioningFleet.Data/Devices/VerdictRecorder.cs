@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -61,8 +62,12 @@ public static class VerdictRecorder
         return changed.Length;
     }
 
+    // unnest flattens an array of arrays, so each row's signals travel as one JSON array text and become text[] here.
+    private const string SignalsArray =
+        "CASE WHEN v.ts_signals IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(v.ts_signals::jsonb)) END";
+
     // A failed probe tells nothing new about the client: it keeps the facts of the last successful one.
-    private const string UpdateDevices = """
+    private const string UpdateDevices = $$"""
         UPDATE devices AS d SET
             state = v.state,
             last_checked_at = v.checked_at,
@@ -74,26 +79,27 @@ public static class VerdictRecorder
             overdue_at = CASE WHEN v.reached THEN v.overdue_at ELSE d.overdue_at END,
             clock_skew_seconds = CASE WHEN v.reached THEN v.skew ELSE d.clock_skew_seconds END,
             task_sequence_running = CASE WHEN v.reached THEN v.ts ELSE d.task_sequence_running END,
+            task_sequence_signals = CASE WHEN v.reached THEN {{SignalsArray}} ELSE d.task_sequence_signals END,
             client_id = CASE WHEN v.reached THEN v.client_id ELSE d.client_id END,
             last_error_category = v.error_category,
             last_error_message = v.error_message,
             last_error_code = v.error_code
         FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
-                    @client_id, @first_seen, @error_category, @error_message, @error_code)
+                    @client_id, @first_seen, @error_category, @error_message, @error_code, @ts_signals)
             AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
-                 client_id, first_seen, error_category, error_message, error_code)
+                 client_id, first_seen, error_category, error_message, error_code, ts_signals)
         WHERE d.id = v.id
         """;
 
-    private const string InsertHistory = """
+    private const string InsertHistory = $$"""
         INSERT INTO device_state_changes (device_id, at, from_state, to_state, sweep_id, in_provisioning_mode, provisioning_enabled_at,
-                                          overdue_at, task_sequence_running, client_id, error_category, error_message, error_code)
-        SELECT v.id, v.checked_at, v.from_state, v.state, @sweep_id, v.in_mode, v.enabled_at, v.overdue_at, v.ts, v.client_id,
+                                          overdue_at, task_sequence_running, task_sequence_signals, client_id, error_category, error_message, error_code)
+        SELECT v.id, v.checked_at, v.from_state, v.state, @sweep_id, v.in_mode, v.enabled_at, v.overdue_at, v.ts, {{SignalsArray}}, v.client_id,
                v.error_category, v.error_message, v.error_code
         FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
-                    @client_id, @first_seen, @error_category, @error_message, @error_code, @from_state)
+                    @client_id, @first_seen, @error_category, @error_message, @error_code, @ts_signals, @from_state)
             AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
-                 client_id, first_seen, error_category, error_message, error_code, from_state)
+                 client_id, first_seen, error_category, error_message, error_code, ts_signals, from_state)
         """;
 
     private static void AddVerdictColumns(NpgsqlCommand command, IReadOnlyList<DeviceVerdict> rows)
@@ -115,5 +121,6 @@ public static class VerdictRecorder
         p.AddWithValue("error_category", rows.Select(r => r.Verdict.Error?.Category.ToString()).ToArray());
         p.AddWithValue("error_message", rows.Select(r => FleetLimits.Truncate(r.Verdict.Error?.Message, FleetLimits.ErrorMessage)).ToArray());
         p.AddWithValue("error_code", rows.Select(r => r.Verdict.Error?.Code).ToArray());
+        p.AddWithValue("ts_signals", rows.Select(r => r.Verdict.TaskSequenceSignals is { } signals ? JsonSerializer.Serialize(signals) : null).ToArray());
     }
 }

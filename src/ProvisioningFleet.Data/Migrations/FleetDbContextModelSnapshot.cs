@@ -325,6 +325,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("task_sequence_running");
 
+                    b.PrimitiveCollection<string[]>("TaskSequenceSignals")
+                        .HasColumnType("text[]")
+                        .HasColumnName("task_sequence_signals");
+
                     b.Property<string>("Transport")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -447,6 +451,10 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<bool?>("TaskSequenceRunning")
                         .HasColumnType("boolean")
                         .HasColumnName("task_sequence_running");
+
+                    b.PrimitiveCollection<string[]>("TaskSequenceSignals")
+                        .HasColumnType("text[]")
+                        .HasColumnName("task_sequence_signals");
 
                     b.Property<string>("ToState")
                         .IsRequired()
@@ -625,6 +633,16 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<long?>("SweepId")
                         .HasColumnType("bigint")
                         .HasColumnName("sweep_id");
+
+                    b.Property<string>("SystemTaskExcludesAfter")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("system_task_excludes_after");
+
+                    b.Property<string>("SystemTaskExcludesBefore")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("system_task_excludes_before");
 
                     b.Property<string>("Trigger")
                         .IsRequired()

@@ -39,6 +39,12 @@ public class Remediation
     /// <summary>Why a TriggerSchedule failed; recorded, never a failure of the remediation.</summary>
     public string? PolicyRetrievalError { get; set; }
 
+    /// <summary>SystemTaskExcludes as the probe behind this remediation read it: the scheduler tasks provisioning mode suppressed.</summary>
+    public string? SystemTaskExcludesBefore { get; set; }
+
+    /// <summary>SystemTaskExcludes read after the fix: blank once the client has really left provisioning mode; null when missing or unread.</summary>
+    public string? SystemTaskExcludesAfter { get; set; }
+
     public CimErrorCategory? ErrorCategory { get; set; }
     public string? ErrorMessage { get; set; }
     public long? ErrorCode { get; set; }

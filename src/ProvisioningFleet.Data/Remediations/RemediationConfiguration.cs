@@ -20,6 +20,8 @@ internal sealed class RemediationConfiguration : IEntityTypeConfiguration<Remedi
         remediation.Property(r => r.ErrorCategory).HasMaxLength(32);
         remediation.Property(r => r.ErrorMessage).HasMaxLength(FleetLimits.ErrorMessage);
         remediation.Property(r => r.PolicyRetrievalError).HasMaxLength(FleetLimits.ErrorMessage);
+        remediation.Property(r => r.SystemTaskExcludesBefore).HasMaxLength(FleetLimits.SystemTaskExcludes);
+        remediation.Property(r => r.SystemTaskExcludesAfter).HasMaxLength(FleetLimits.SystemTaskExcludes);
 
         remediation.HasIndex(r => new { r.DeviceId, r.RequestedAt }).IsDescending(false, true);
         remediation.HasIndex(r => new { r.Outcome, r.RequestedAt }).IsDescending(false, true);

@@ -33,7 +33,7 @@ internal static class ConfigMgrClientCim
     {
         // Every class's property list, taken from one fully populated device so that the list and the
         // instances cannot drift apart; a class without instances still knows its properties.
-        var prototype = new SimulatedDevice("schema.prototype") { TaskSequences = [SimulatedTaskSequence.RunningUpgrade()] };
+        var prototype = new SimulatedDevice("schema.prototype") { TaskSequences = [SimulatedTaskSequence.Dead()] };
         return new[] { ("root/cimv2", "Win32_Process"), ("root/cimv2", "Win32_OperatingSystem"), ("root/cimv2", "Win32_UTCTime"),
                 ("root/ccm", "CCM_Client"), ("root/ccm/SoftMgmtAgent", "CCM_TSExecutionRequest") }
             .ToDictionary(c => c.Item2, c => Instances(prototype, c.Item1, c.Item2)[0].Properties.Select(p => p.Key).ToArray(), StringComparer.OrdinalIgnoreCase);
@@ -175,7 +175,7 @@ internal static class ConfigMgrClientCim
         {
             return [];
         }
-        if (!key.Equals(CcmExecKey, StringComparison.OrdinalIgnoreCase))
+        if (!key.Equals(CcmExecKey, StringComparison.OrdinalIgnoreCase) || !device.CcmExecKeyPresent)
         {
             return null;
         }
@@ -212,8 +212,14 @@ internal static class ConfigMgrClientCim
                 _ => throw WsManFaults.Wmi(WsManFaults.WbemInvalidMethodParameters, "Invalid method Parameter(s): bEnable must be a boolean."),
             };
             device.SetClientProvisioningMode(enable);
-            // Documented only as "reserved": answer with an output element that has no ReturnValue.
-            return [];
+            return device.FixCallAnswer switch
+            {
+                // Leaving provisioning mode restarts the client's service; its WMI provider can vanish under the call.
+                FixCallAnswer.Fault => throw WsManFaults.Wmi(WsManFaults.RpcServerUnavailable, "The RPC server is unavailable.", sender: false),
+                FixCallAnswer.DropConnection => throw new DroppedConnectionException(),
+                // Documented only as "reserved": answer with an output element that has no ReturnValue.
+                _ => [],
+            };
         }
 
         if (string.IsNullOrWhiteSpace(arguments.GetValueOrDefault("sScheduleID")))
@@ -300,6 +306,7 @@ internal static class ConfigMgrClientCim
     [
         new("AdvertID", ts.AdvertisementId),
         new("ContentID", ts.ContentId),
+        new("CompletionState", ts.CompletionState),
         new("RequestID", ts.RequestId),
         new("State", ts.State),
     ]);

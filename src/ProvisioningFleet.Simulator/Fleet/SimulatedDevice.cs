@@ -70,6 +70,15 @@ public sealed class SimulatedDevice(string hostName)
     /// <summary>False: <c>SetClientProvisioningMode</c> is accepted, but the mode stays as it was.</summary>
     public bool FixTakesEffect { get; set; } = true;
 
+    /// <summary>How the fix call is answered once it has (or has not) taken effect.</summary>
+    public FixCallAnswer FixCallAnswer { get; set; } = FixCallAnswer.Normal;
+
+    /// <summary>What a fix that takes effect leaves in the registry.</summary>
+    public RegistryAfterFix RegistryAfterFix { get; set; } = RegistryAfterFix.Written;
+
+    /// <summary>False: the CcmExec registry key is missing although <c>root\ccm</c> answers (a broken client).</summary>
+    public bool CcmExecKeyPresent { get; set; } = true;
+
     /// <summary>
     /// The running task sequence ends by itself this long after it started (the provisioning enabled
     /// time, or when the device joined the fleet if that is missing): its processes exit, its
@@ -85,9 +94,10 @@ public sealed class SimulatedDevice(string hostName)
 
     public bool InProvisioningMode => string.Equals(ProvisioningMode, "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A live task sequence: TSManager.exe, or a running execution request that is not a dead sequence's leftover.</summary>
     public bool TaskSequenceRunning =>
         RunningProcesses.Any(p => p.Equals("TSManager.exe", StringComparison.OrdinalIgnoreCase))
-        || TaskSequences.Any(t => t.IsRunning);
+        || TaskSequences.Any(t => t.IsRunning && !t.IsDead);
 
     /// <summary>The timeout the client itself applies (missing or 0 = 2880 minutes).</summary>
     public uint EffectiveMaxMinutes => ProvisioningMaxMinutes is null or 0 ? DefaultProvisioningMaxMinutes : ProvisioningMaxMinutes.Value;
@@ -128,7 +138,9 @@ public sealed class SimulatedDevice(string hostName)
                     RunningProcesses = [.. RunningProcesses.Where(p =>
                         !p.Equals("TSManager.exe", StringComparison.OrdinalIgnoreCase)
                         && !p.Equals("SetupHost.exe", StringComparison.OrdinalIgnoreCase))];
-                    TaskSequences = [.. TaskSequences.Select(ts => ts.IsRunning ? ts with { State = SimulatedTaskSequence.Completed } : ts)];
+                    TaskSequences = [.. TaskSequences.Select(ts => ts.IsRunning && !ts.IsDead
+                        ? ts with { State = SimulatedTaskSequence.Completed, CompletionState = SimulatedTaskSequence.Success }
+                        : ts)];
                     ProvisioningMode = "false";
                     SystemTaskExcludes = string.Empty;
                     TaskSequenceEndsAfter = null;
@@ -158,10 +170,18 @@ public sealed class SimulatedDevice(string hostName)
             if (enable)
             {
                 ProvisioningEnabledTime = CurrentTime.ToUnixTimeSeconds();
+                return;
             }
-            else
+
+            SystemTaskExcludes = string.Empty;
+            switch (RegistryAfterFix)
             {
-                SystemTaskExcludes = string.Empty;
+                case RegistryAfterFix.ValueDeleted:
+                    ProvisioningMode = null;
+                    break;
+                case RegistryAfterFix.KeyDeleted:
+                    CcmExecKeyPresent = false;
+                    break;
             }
         }
     }

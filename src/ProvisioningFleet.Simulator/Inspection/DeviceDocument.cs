@@ -16,7 +16,7 @@ internal static class InspectionJson
 }
 
 /// <summary>A CCM_TSExecutionRequest in the inspection API and scenario files.</summary>
-public sealed record TaskSequenceDocument(string? RequestId, string? ContentId, string? AdvertisementId, string? State);
+public sealed record TaskSequenceDocument(string? RequestId, string? ContentId, string? AdvertisementId, string? State, string? CompletionState = null);
 
 /// <summary>
 /// A device's full state as the inspection API and scenario files show it. Every settable field of
@@ -41,6 +41,9 @@ public sealed record DeviceDocument(
     DeviceBehavior Behavior,
     double FaultRate,
     bool FixTakesEffect,
+    FixCallAnswer FixCallAnswer,
+    RegistryAfterFix RegistryAfterFix,
+    bool CcmExecKeyPresent,
     double? TaskSequenceEndsAfterMinutes,
     bool LeavesProvisioningAfterOwnTimeout,
     DateTimeOffset CurrentTime,
@@ -64,13 +67,16 @@ public sealed record DeviceDocument(
         device.ClientId,
         device.Tags,
         device.RunningProcesses,
-        [.. device.TaskSequences.Select(t => new TaskSequenceDocument(t.RequestId, t.ContentId, t.AdvertisementId, t.State))],
+        [.. device.TaskSequences.Select(t => new TaskSequenceDocument(t.RequestId, t.ContentId, t.AdvertisementId, t.State, t.CompletionState))],
         device.ClockSkew.TotalSeconds,
         device.UtcOffset.TotalMinutes,
         device.Latency.TotalMilliseconds,
         device.Behavior,
         device.FaultRate,
         device.FixTakesEffect,
+        device.FixCallAnswer,
+        device.RegistryAfterFix,
+        device.CcmExecKeyPresent,
         device.TaskSequenceEndsAfter?.TotalMinutes,
         device.LeavesProvisioningAfterOwnTimeout,
         device.CurrentTime,
@@ -126,8 +132,10 @@ public sealed record DeviceDocument(
         "clockSkewSeconds" => Set(TimeSpan.FromSeconds(Number(node)), (d, v) => d.ClockSkew = v),
         "utcOffsetMinutes" => Set(Check(Number(node), Math.Abs(Number(node)) <= 840, "Must be within ±840 minutes."), (d, v) => d.UtcOffset = TimeSpan.FromMinutes(v)),
         "latencyMs" => Set(Check(Number(node), Number(node) >= 0, "Must be 0 or more."), (d, v) => d.Latency = TimeSpan.FromMilliseconds(v)),
-        "behavior" => Set(Enum.TryParse<DeviceBehavior>(OptionalString(node), ignoreCase: true, out var b) && Enum.IsDefined(b) && !int.TryParse(OptionalString(node), out _)
-            ? b : throw new FormatException($"Must be one of {string.Join(", ", Enum.GetNames<DeviceBehavior>())}."), (d, v) => d.Behavior = v),
+        "behavior" => Set(EnumOf<DeviceBehavior>(node), (d, v) => d.Behavior = v),
+        "fixCallAnswer" => Set(EnumOf<FixCallAnswer>(node), (d, v) => d.FixCallAnswer = v),
+        "registryAfterFix" => Set(EnumOf<RegistryAfterFix>(node), (d, v) => d.RegistryAfterFix = v),
+        "ccmExecKeyPresent" => Set(Bool(node), (d, v) => d.CcmExecKeyPresent = v),
         "faultRate" => Set(Check(Number(node), Number(node) is >= 0 and <= 1, "Must be between 0 and 1."), (d, v) => d.FaultRate = v),
         "fixTakesEffect" => Set(Bool(node), (d, v) => d.FixTakesEffect = v),
         "taskSequenceEndsAfterMinutes" => Set(node is null ? (TimeSpan?)null
@@ -136,6 +144,10 @@ public sealed record DeviceDocument(
         "currentTime" or "inProvisioningMode" or "taskSequenceRunning" => throw new FormatException("Read-only; change the fields it derives from."),
         _ => throw new FormatException("Unknown field."),
     };
+
+    private static T EnumOf<T>(JsonNode? node) where T : struct, Enum =>
+        Enum.TryParse<T>(OptionalString(node), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(OptionalString(node), out _)
+            ? value : throw new FormatException($"Must be one of {string.Join(", ", Enum.GetNames<T>())}.");
 
     private static bool Bool(JsonNode? node) =>
         node is JsonValue value && value.TryGetValue<bool>(out var b) ? b : throw new FormatException("Must be true or false.");
@@ -177,6 +189,7 @@ public sealed record DeviceDocument(
                 RequestId = ts.RequestId ?? fresh.RequestId,
                 AdvertisementId = ts.AdvertisementId ?? fresh.AdvertisementId,
                 State = ts.State ?? fresh.State,
+                CompletionState = ts.CompletionState,
             };
         })];
     }

@@ -31,7 +31,12 @@ internal static class SoapWriter
         return sb.ToString();
     }
 
-    public static string Fault(WsManFaultException fault, string? relatesTo, string machine)
+    /// <summary>
+    /// A fault as Windows writes it. A WMI failure carries its WMI error as a number only when the request
+    /// asked for <c>msftwinrm:UsePreciseErrorCodes</c> (an <c>MSFT_WmiError</c> instance in the detail);
+    /// otherwise only the text of the WSManFault names it, inside the coarse outer code.
+    /// </summary>
+    public static string Fault(WsManFaultException fault, string? relatesTo, string machine, bool preciseErrorCodes)
     {
         var body = new StringBuilder(1024);
         body.Append("<s:Fault><s:Code><s:Value>");
@@ -46,30 +51,49 @@ internal static class SoapWriter
                 .Append("</s:Value><s:Subcode><s:Value>").Append(PrefixOf(fault.SubcodeNamespace)).Append(':')
                 .Append(fault.Subcode).Append("</s:Value></s:Subcode>");
         }
+        var reason = fault.WmiCode is { } wmiCode ? WmiErrors.Summary(wmiCode) : fault.Reason;
         body.Append("</s:Code><s:Reason><s:Text xml:lang=\"en-US\">")
-            .Append(Escape(fault.Reason)).Append("</s:Text></s:Reason><s:Detail>");
+            .Append(Escape(reason)).Append("</s:Text></s:Reason><s:Detail>");
+        if (fault.WmiCode is { } precise && preciseErrorCodes)
+        {
+            AppendWmiError(body, precise, fault.Reason);
+        }
         if (fault.FaultDetail is not null)
         {
             body.Append("<w:FaultDetail>").Append(Escape(fault.FaultDetail)).Append("</w:FaultDetail>");
         }
         body.Append("<f:WSManFault xmlns:f=\"").Append(WsManNames.WsManFault).Append("\" Code=\"").Append(fault.WsManCode)
             .Append("\" Machine=\"").Append(Escape(machine)).Append("\"><f:Message>");
-        if (fault.WmiCode is { } wmi)
-        {
-            body.Append("<f:ProviderFault provider=\"WMI Provider\" path=\"%systemroot%\\system32\\WsmWmiPl.dll\"><f:WSManFault Code=\"")
-                .Append(wmi).Append("\" Machine=\"").Append(Escape(machine)).Append("\"><f:Message>").Append(Escape(fault.Reason))
-                .Append(" </f:Message></f:WSManFault><f:ExtendedError><p:__ExtendedStatus xmlns:p=\"")
-                .Append(WsManNames.WmiResourcePrefix).Append("root/cimv2/__ExtendedStatus\" xsi:type=\"p:__ExtendedStatus_Type\"><p:Description xsi:nil=\"true\"/><p:Operation>")
-                .Append("ExecQuery</p:Operation><p:ProviderName>WinMgmt</p:ProviderName><p:StatusCode>").Append(wmi)
-                .Append("</p:StatusCode></p:__ExtendedStatus></f:ExtendedError></f:ProviderFault>");
-        }
-        else
-        {
-            body.Append(Escape(fault.Reason));
-        }
+        body.Append(Escape(reason));
         body.Append("</f:Message></f:WSManFault></s:Detail></s:Fault>");
         var action = fault.SubcodeNamespace == WsManNames.Addressing ? WsManNames.AddressingFaultAction : WsManNames.FaultAction;
         return Envelope(action, relatesTo, body.ToString());
+    }
+
+    private static void AppendWmiError(StringBuilder body, uint wmiCode, string providerMessage)
+    {
+        var hresult = $"HRESULT 0x{wmiCode:x8}";
+        body.Append("<p:MSFT_WmiError b:IsCIM_Error=\"true\" xmlns:b=\"http://schemas.microsoft.com/wbem/wsman/1/wsmb\" xmlns:p=\"")
+            .Append(WsManNames.WmiResourcePrefix).Append("root/cimv2/MSFT_WmiError\" xmlns:cim=\"").Append(WsManNames.Cim)
+            .Append("\" xsi:type=\"p:MSFT_WmiError_Type\">")
+            .Append("<p:CIMStatusCode xsi:type=\"cim:cimUnsignedInt\">").Append(WmiErrors.CimStatusCode(wmiCode)).Append("</p:CIMStatusCode>")
+            .Append("<p:CIMStatusCodeDescription xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:ErrorSource xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:ErrorSourceFormat xsi:type=\"cim:cimUnsignedShort\">0</p:ErrorSourceFormat>")
+            .Append("<p:ErrorType xsi:type=\"cim:cimUnsignedShort\">0</p:ErrorType>")
+            .Append("<p:Message xsi:type=\"cim:cimString\">").Append(Escape(providerMessage)).Append(" </p:Message>")
+            .Append("<p:MessageID xsi:type=\"cim:cimString\">").Append(hresult).Append("</p:MessageID>")
+            .Append("<p:OtherErrorSourceFormat xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:OtherErrorType xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:OwningEntity xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:PerceivedSeverity xsi:type=\"cim:cimUnsignedShort\">0</p:PerceivedSeverity>")
+            .Append("<p:ProbableCause xsi:type=\"cim:cimUnsignedShort\">0</p:ProbableCause>")
+            .Append("<p:ProbableCauseDescription xsi:type=\"cim:cimString\" xsi:nil=\"true\"/>")
+            .Append("<p:error_Category xsi:type=\"cim:cimUnsignedShort\">0</p:error_Category>")
+            .Append("<p:error_Code xsi:type=\"cim:cimUnsignedInt\">").Append(wmiCode).Append("</p:error_Code>")
+            .Append("<p:error_Type xsi:type=\"cim:cimString\">HRESULT</p:error_Type>")
+            .Append("<p:error_WindowsErrorMessage xsi:type=\"cim:cimString\">").Append(Escape(providerMessage)).Append(" </p:error_WindowsErrorMessage>")
+            .Append("</p:MSFT_WmiError>");
     }
 
     /// <summary>An instance as a CIM class element (<c>p:Class</c> in the class's resource URI namespace).</summary>

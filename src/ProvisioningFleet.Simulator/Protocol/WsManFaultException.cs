@@ -40,8 +40,12 @@ internal static class WsManFaults
     public const uint InvalidEnumerationContextCode = 0x8033801B;
     public const uint InvalidSoapBody = 0x80338027;
     public const uint InvalidSelectorsCode = 0x8033803D;
+    public const uint InvalidOptionsCode = 0x80338039;
 
     public const uint WbemFailed = 0x80041001;
+    public const uint WbemAccessDenied = 0x80041003;
+    /// <summary>RPC_S_SERVER_UNAVAILABLE as an HRESULT: the provider's process went away mid-call.</summary>
+    public const uint RpcServerUnavailable = 0x800706BA;
     public const uint WbemTypeMismatch = 0x80041005;
     public const uint WbemInvalidNamespace = 0x8004100E;
     public const uint WbemInvalidClass = 0x80041010;
@@ -82,6 +86,11 @@ internal static class WsManFaults
         false, WsManNames.Enumeration, "InvalidEnumerationContext", InvalidEnumerationContextCode,
         "The WS-Enumeration context in the enumeration is not valid. Enumeration may have been completed or canceled.");
 
+    public static WsManFaultException InvalidOptions(string option) => new(
+        true, WsManNames.WsMan, "InvalidOptions", InvalidOptionsCode,
+        $"The WS-Management service cannot process the request because it cannot comply with option {option} for a WMI resource.",
+        faultDetail: "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/NotSupported");
+
     public static WsManFaultException NotFound(string what) => new(
         true, WsManNames.WsMan, "InvalidSelectors", ResourceNotFound,
         $"The WS-Management service cannot process the request. The service cannot find the resource identified by the resource URI and selectors. {what}",
@@ -92,3 +101,6 @@ internal static class WsManFaults
         sender, WsManNames.WsMan, wmiCode == WbemInvalidNamespace ? "InvalidResourceURI" : "InternalError",
         WmiProviderFailure, message, wmiCode: wmiCode);
 }
+
+/// <summary>Thrown where a device drops the connection instead of answering; the listener aborts it.</summary>
+internal sealed class DroppedConnectionException() : Exception("The device dropped the connection without an answer.");

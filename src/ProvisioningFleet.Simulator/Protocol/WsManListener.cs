@@ -117,7 +117,18 @@ internal sealed class WsManListener(
                 return;
         }
 
-        var (status, reply) = Answer(device, message, authenticated: caller is not null);
+        int status;
+        string reply;
+        try
+        {
+            (status, reply) = Answer(device, message, authenticated: caller is not null);
+        }
+        catch (DroppedConnectionException)
+        {
+            context.Abort();
+            return;
+        }
+
         if (status == StatusCodes.Status401Unauthorized)
         {
             // WSMANIDENTIFY: unauthenticated covers Identify only; anything else needs credentials.
@@ -157,7 +168,7 @@ internal sealed class WsManListener(
         }
         catch (WsManFaultException fault)
         {
-            return (fault.HttpStatus, SoapWriter.Fault(fault, request?.MessageId, device.HostName));
+            return (fault.HttpStatus, SoapWriter.Fault(fault, request?.MessageId, device.HostName, request?.UsePreciseErrorCodes ?? false));
         }
     }
 

@@ -47,6 +47,16 @@ internal sealed class WsManRequest
     public IReadOnlyDictionary<string, string> Selectors { get; private init; } = new Dictionary<string, string>();
     public bool IsIdentify { get; private init; }
 
+    /// <summary>The request carries <c>msftwinrm:UsePreciseErrorCodes</c> = true: WMI errors come back as MSFT_WmiError.</summary>
+    public bool UsePreciseErrorCodes { get; private init; }
+
+    private static bool AsksForPreciseErrorCodes(XElement header) =>
+        header.Element(W + "OptionSet")?.Elements(W + "Option").Any(o =>
+            string.Equals((string?)o.Attribute("Name"), PreciseErrorCodesOption, StringComparison.OrdinalIgnoreCase)
+            && o.Value.Trim() is "true" or "1") ?? false;
+
+    private const string PreciseErrorCodesOption = "msftwinrm:UsePreciseErrorCodes";
+
     public static WsManRequest Parse(byte[] message)
     {
         XDocument document;
@@ -104,6 +114,12 @@ internal sealed class WsManRequest
             throw WsManFaults.InvalidHeader("wsa:ReplyTo must be the anonymous address.");
         }
         var resourceUri = Required(header, W + "ResourceURI", "wsman:ResourceURI");
+        if (resourceUri.StartsWith(WsManNames.WmiResourcePrefix, StringComparison.OrdinalIgnoreCase)
+            && header.Element(W + "OptionSet")?.Elements(W + "Option").FirstOrDefault(o => (string?)o.Attribute("MustComply") is "true" or "1") is { } strict)
+        {
+            // [MS-WSMV] 3.1.4.1.10: Windows refuses any option marked MustComply on a WMI resource.
+            throw WsManFaults.InvalidOptions((string?)strict.Attribute("Name") ?? "(unnamed)");
+        }
 
         var selectorSet = header.Element(W + "SelectorSet");
         var selectors = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -126,6 +142,7 @@ internal sealed class WsManRequest
             ResourceUri = resourceUri,
             HasSelectorSet = selectorSet is not null,
             Selectors = selectors,
+            UsePreciseErrorCodes = AsksForPreciseErrorCodes(header),
         };
     }
 

@@ -21,6 +21,16 @@ public sealed record FleetMix
     public double AccessDenied { get; init; } = 0.002;
     /// <summary>Answering a third of their requests with WMI faults.</summary>
     public double Flaky { get; init; } = 0.002;
+    /// <summary>
+    /// Past their timeout with the execution request a sequence that died in a restart leaves behind
+    /// (Running, CompletionState Failure) and no TSManager.exe: to be fixed.
+    /// </summary>
+    public double DeadTaskSequence { get; init; }
+    /// <summary>
+    /// In provisioning mode with a running execution request without a completion state and no
+    /// TSManager.exe, as a sequence between two reboots looks: never to be touched, overdue or not.
+    /// </summary>
+    public double BetweenReboots { get; init; }
     public int Seed { get; init; } = 1;
     public string Domain { get; init; } = "corp.example";
     public string HostPrefix { get; init; } = "pc-";
@@ -31,7 +41,7 @@ public sealed record FleetMix
         {
             throw new ArgumentException("devices must be between 0 and 1,000,000.");
         }
-        double[] shares = [Overdue, TsRunning, Unreachable, NoClient, Provisioning, AccessDenied, Flaky];
+        double[] shares = [Overdue, TsRunning, Unreachable, NoClient, Provisioning, AccessDenied, Flaky, DeadTaskSequence, BetweenReboots];
         if (shares.Any(s => s is < 0 or > 1 || double.IsNaN(s)) || shares.Sum() > 1.000001)
         {
             throw new ArgumentException("Each share must be between 0 and 1, and together at most 1 (100%).");

@@ -101,6 +101,20 @@ public static class FleetScenario
             {
                 device.FaultRate = 0.33;
             }
+            else if ((draw -= mix.DeadTaskSequence) < 0)
+            {
+                EnterProvisioning(device, deviceNow.AddMinutes(-(device.EffectiveMaxMinutes + 90 + random.Next(0, 7 * 24 * 60))));
+                device.TaskSequences = [new SimulatedTaskSequence(
+                    $"{{{NewGuid(random).ToString().ToUpperInvariant()}}}", "PS100042", "PS12345A", SimulatedTaskSequence.Running, SimulatedTaskSequence.Failure)];
+            }
+            else if ((draw -= mix.BetweenReboots) < 0)
+            {
+                // Between two reboots for minutes, or seemingly for days: either way the request alone must hold it.
+                var ago = random.Next(2) == 0 ? random.Next(5, 60) : (int)device.EffectiveMaxMinutes + 90 + random.Next(0, 24 * 60);
+                EnterProvisioning(device, deviceNow.AddMinutes(-ago));
+                device.TaskSequences = [new SimulatedTaskSequence(
+                    $"{{{NewGuid(random).ToString().ToUpperInvariant()}}}", "PS100071", "PS12345A", SimulatedTaskSequence.Running)];
+            }
             else
             {
                 device.ProvisioningMode = random.Next(100) switch { < 3 => "False", < 8 => null, _ => "false" };

@@ -41,6 +41,8 @@ public static class ScenarioFile
                 "provisioning" => mix with { Provisioning = Share(name, node) },
                 "accessDenied" => mix with { AccessDenied = Share(name, node) },
                 "flaky" => mix with { Flaky = Share(name, node) },
+                "deadTaskSequence" => mix with { DeadTaskSequence = Share(name, node) },
+                "betweenReboots" => mix with { BetweenReboots = Share(name, node) },
                 "domain" => mix with { Domain = Text(name, node) },
                 "hostPrefix" => mix with { HostPrefix = Text(name, node) },
                 "extraDevices" => mix,

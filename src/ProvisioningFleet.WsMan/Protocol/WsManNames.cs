@@ -15,6 +15,9 @@ internal static class WsManNames
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
 
     public const string AnonymousAddress = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous";
+    /// <summary>The [MS-WSMV] option that makes the WMI plug-in return the WMI error as an MSFT_WmiError instance.</summary>
+    public const string UsePreciseErrorCodesOption = "msftwinrm:UsePreciseErrorCodes";
+
     public const string WqlDialect = "http://schemas.microsoft.com/wbem/wsman/1/WQL";
 
     public const string ActionGet = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get";

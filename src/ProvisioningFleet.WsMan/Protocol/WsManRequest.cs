@@ -41,7 +41,7 @@ internal static class WsManRequest
     public static byte[] Get(WsManClientOptions options, string resourceUri, IReadOnlyDictionary<string, string>? selectors) =>
         Write(options, WsManNames.ActionGet, resourceUri, selectors, static _ => { }, 0);
 
-    public static byte[] Enumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize) =>
+    public static byte[] Enumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize, int maxElements) =>
         Write(options, WsManNames.ActionEnumerate, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Enumerate", WsManNames.Enumeration);
@@ -49,7 +49,7 @@ internal static class WsManRequest
             {
                 w.WriteStartElement("w", "OptimizeEnumeration", WsManNames.WsMan);
                 w.WriteEndElement();
-                w.WriteElementString("w", "MaxElements", WsManNames.WsMan, "32000");
+                w.WriteElementString("w", "MaxElements", WsManNames.WsMan, maxElements.ToString(CultureInfo.InvariantCulture));
             }
 
             if (wqlFilter is not null)
@@ -63,12 +63,12 @@ internal static class WsManRequest
             w.WriteEndElement();
         }, 0);
 
-    public static byte[] Pull(WsManClientOptions options, string resourceUri, string context) =>
+    public static byte[] Pull(WsManClientOptions options, string resourceUri, string context, int maxElements) =>
         Write(options, WsManNames.ActionPull, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Pull", WsManNames.Enumeration);
             w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
-            w.WriteElementString("n", "MaxElements", WsManNames.Enumeration, "32000");
+            w.WriteElementString("n", "MaxElements", WsManNames.Enumeration, maxElements.ToString(CultureInfo.InvariantCulture));
             w.WriteEndElement();
         }, 0);
 
@@ -146,6 +146,7 @@ internal static class WsManRequest
             WriteLocale(w, "w", "Locale", WsManNames.WsMan, options.Locale);
             WriteLocale(w, "p", "DataLocale", WsManNames.MsWsMan, options.Locale);
             w.WriteElementString("w", "OperationTimeout", WsManNames.WsMan, Duration(options.OperationTimeout));
+            WritePreciseErrorCodesOption(w);
 
             if (selectors is { Count: > 0 })
             {
@@ -210,6 +211,22 @@ internal static class WsManRequest
                 w.WriteElementString("p", name, ns, value.Text);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Asks the WMI plug-in for the WMI error as an MSFT_WmiError instance in every fault, as Microsoft's
+    /// own CIM client does; without it Windows puts the WMI error only in the message text. Not marked
+    /// MustComply: [MS-WSMV] 3.1.4.1.10 lets Windows refuse any option marked so on a WMI resource.
+    /// </summary>
+    private static void WritePreciseErrorCodesOption(XmlWriter w)
+    {
+        w.WriteStartElement("w", "OptionSet", WsManNames.WsMan);
+        w.WriteStartElement("w", "Option", WsManNames.WsMan);
+        w.WriteAttributeString("Name", WsManNames.UsePreciseErrorCodesOption);
+        w.WriteAttributeString("Type", "xs:boolean");
+        w.WriteString("true");
+        w.WriteEndElement();
+        w.WriteEndElement();
     }
 
     private static void MustUnderstand(XmlWriter w, string prefix, string name, string ns, string value)

@@ -58,7 +58,7 @@ public sealed class RemediateEndpointTests(PostgresFixture postgres) : EngineFle
 
         Assert.Equal(RemediationOutcome.Failed, view!.Outcome);
         Assert.False(view.Verified);
-        Assert.Contains("still in provisioning mode", view.Error!.Message);
+        Assert.Contains("ProvisioningMode still read 'true'", view.Error!.Message);
         Assert.True(device.InProvisioningMode);
         Assert.DoesNotContain(Fleet.Simulator.Fleet.Invocations(device.HostName), i => i.Method == "TriggerSchedule");
     }

@@ -20,7 +20,7 @@ public class MiCimSessionTests
         await using var session = new MiCimSessionFactory(new MiSessionSettings())
             .Open(new CimTarget("pc-1", CimTarget.DefaultEndpoint("pc-1", CimTransport.Http), CimTransport.Http, CimAuthentication.Negotiate, Credential));
 
-        var error = await Assert.ThrowsAsync<CimException>(() => session.QueryAsync("root/cimv2", "SELECT * FROM Win32_Process", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<CimException>(() => session.QueryAsync("root/cimv2", "SELECT * FROM Win32_Process", 10, CancellationToken.None));
 
         Assert.Equal(CimErrorCategory.Configuration, error.Category);
         Assert.Contains("Windows", error.Message);
@@ -108,6 +108,8 @@ public class MiCimSessionTests
     {
         Assert.Equal(false, MiValues.ToMiValue(CimValue.From(false)));
         Assert.Equal(2147483650u, MiValues.ToMiValue(CimValue.From(2147483650UL)));
+        // StdRegProv declares hDefKey uint32: the engine's parameter must reach MI as one, never as an Int64.
+        Assert.Equal(2147483650u, MiValues.ToMiValue(CimParameter.Of("hDefKey", ProvisioningFleet.Core.Probing.ConfigMgrClient.HKeyLocalMachine).Value));
         Assert.Equal(42, MiValues.ToMiValue(CimValue.From(42L)));
         Assert.Equal(-5_000_000_000L, MiValues.ToMiValue(CimValue.From(-5_000_000_000L)));
         Assert.Equal("true", MiValues.ToMiValue(CimValue.From("true")));

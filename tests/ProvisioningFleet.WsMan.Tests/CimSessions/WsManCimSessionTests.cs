@@ -20,7 +20,7 @@ public class WsManCimSessionTests(SimulatorFleet fleet) : IClassFixture<Simulato
         await using var factory = new WsManCimSessionFactory(new WsManSessionSettings(), TimeProvider.System);
         await using var session = factory.Open(Target("pc-stuck"));
 
-        var processes = await session.QueryAsync("root/cimv2", "SELECT Name, ProcessId FROM Win32_Process WHERE Name = 'TSManager.exe'", CancellationToken.None);
+        var processes = await session.QueryAsync("root/cimv2", "SELECT Name, ProcessId FROM Win32_Process WHERE Name = 'TSManager.exe'", 10, CancellationToken.None);
         var client = await session.GetAsync(@"root\ccm", "CCM_Client", new Dictionary<string, string>(), CancellationToken.None);
         var mode = await session.InvokeAsync("root/default", "StdRegProv", "GetStringValue",
             [CimParameter.Of("hDefKey", 2147483650L), CimParameter.Of("sSubKeyName", @"SOFTWARE\Microsoft\CCM\CcmExec"), CimParameter.Of("sValueName", "ProvisioningMode")],
@@ -69,7 +69,7 @@ public class WsManCimSessionTests(SimulatorFleet fleet) : IClassFixture<Simulato
         await using var factory = new WsManCimSessionFactory(new WsManSessionSettings(), TimeProvider.System);
         await using var session = factory.Open(Target("pc-noclient"));
 
-        var error = await Assert.ThrowsAsync<CimException>(() => session.QueryAsync("root/ccm", "SELECT * FROM CCM_Client", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<CimException>(() => session.QueryAsync("root/ccm", "SELECT * FROM CCM_Client", 1, CancellationToken.None));
 
         Assert.Equal(CimErrorCategory.NotFound, error.Category);
     }

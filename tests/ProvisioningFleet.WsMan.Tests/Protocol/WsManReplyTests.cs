@@ -148,6 +148,88 @@ public class WsManReplyTests
     }
 
     [Fact]
+    public void A_precise_fault_without_a_WSManFault_is_decided_by_MSFT_WmiError()
+    {
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadEnumeration(Fixture.Bytes("fault-invalid-class-precise.xml"), null));
+
+        Assert.Equal(CimErrorCategory.NotFound, error.Category);
+        Assert.Equal(0x80041010L, error.Code);
+        Assert.Contains("Invalid class", error.Message);
+    }
+
+    [Theory]
+    [InlineData("fault-invalid-namespace-text.xml", "invalid namespace")]
+    [InlineData("fault-invalid-class-text.xml", "invalid class")]
+    public void A_fault_without_precise_codes_is_decided_by_its_text_and_keeps_the_coarse_code(string fixture, string phrase)
+    {
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadEnumeration(Fixture.Bytes(fixture), null));
+
+        Assert.Equal(CimErrorCategory.NotFound, error.Category);
+        Assert.Equal(2150858778L, error.Code);
+        Assert.Contains($"The WMI service returned an '{phrase}' error.", error.Message);
+        Assert.Contains($"decided by the message text: '{phrase}'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("3", CimErrorCategory.NotFound)]
+    [InlineData("5", CimErrorCategory.NotFound)]
+    [InlineData("2", CimErrorCategory.AccessDenied)]
+    [InlineData("1", CimErrorCategory.Fault)]
+    public void Without_an_error_code_the_CIM_status_code_decides(string cimStatus, CimErrorCategory expected)
+    {
+        var reply = Envelope($"""
+            <s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>w:InternalError</s:Value></s:Subcode></s:Code>
+              <s:Reason><s:Text xml:lang="en-US">The operation failed.</s:Text></s:Reason>
+              <s:Detail><p:MSFT_WmiError xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/MSFT_WmiError">
+                <p:CIMStatusCode>{cimStatus}</p:CIMStatusCode><p:Message>The operation failed.</p:Message>
+              </p:MSFT_WmiError></s:Detail></s:Fault>
+            """);
+
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadGet(reply));
+
+        Assert.Equal(expected, error.Category);
+        Assert.Null(error.Code);
+    }
+
+    [Fact]
+    public void The_WMI_errors_own_code_is_kept_even_before_the_coarse_WSManFault()
+    {
+        var reply = Envelope("""
+            <s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:InternalError</s:Value></s:Subcode></s:Code>
+              <s:Reason><s:Text xml:lang="en-US">The RPC server is unavailable.</s:Text></s:Reason>
+              <s:Detail>
+                <p:MSFT_WmiError xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/MSFT_WmiError">
+                  <p:CIMStatusCode>1</p:CIMStatusCode><p:error_Code>2147944122</p:error_Code><p:Message>The RPC server is unavailable.</p:Message>
+                </p:MSFT_WmiError>
+                <f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858778" Machine="pc-1"><f:Message>The RPC server is unavailable.</f:Message></f:WSManFault>
+              </s:Detail></s:Fault>
+            """);
+
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadInvoke(reply, "SetClientProvisioningMode"));
+
+        Assert.Equal(CimErrorCategory.Fault, error.Category);
+        Assert.Equal(0x800706BAL, error.Code);
+        Assert.Contains("2150858778", error.Message);
+    }
+
+    [Fact]
+    public void A_coarse_fault_whose_text_names_no_deciding_error_stays_a_Fault()
+    {
+        var reply = Envelope("""
+            <s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:InternalError</s:Value></s:Subcode></s:Code>
+              <s:Reason><s:Text xml:lang="en-US">The WS-Management service cannot process the request. The WMI service returned a 'quota violation' error. </s:Text></s:Reason>
+              <s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858778" Machine="pc-1">
+                <f:Message>The WS-Management service cannot process the request. The WMI service returned a 'quota violation' error. </f:Message>
+              </f:WSManFault></s:Detail></s:Fault>
+            """);
+
+        var error = Assert.Throws<CimException>(() => WsManReply.ReadGet(reply));
+
+        Assert.Equal(CimErrorCategory.Fault, error.Category);
+        Assert.Equal(2150858778L, error.Code);
+    }
+
+    [Fact]
     public void Access_denied_fault_is_AccessDenied_with_its_code()
     {
         var error = Assert.Throws<CimException>(() => WsManReply.ReadGet(Fixture.Bytes("fault-access-denied.xml")));

@@ -48,6 +48,7 @@ public class WsManRequestTests
         Assert.Equal("PT42.000S", header.Element(W + "OperationTimeout")!.Value);
         Assert.Equal("en-US", header.Element(W + "Locale")!.Attribute(XNamespace.Xml + "lang")!.Value);
         Assert.Null(header.Element(W + "SelectorSet"));
+        AssertAsksForPreciseErrorCodes(header);
 
         XNamespace p = StdRegProv;
         var input = envelope.Root.Element(S + "Body")!.Element(p + "GetStringValue_INPUT")!;
@@ -126,5 +127,37 @@ public class WsManRequestTests
         var envelope = XDocument.Parse(System.Text.Encoding.UTF8.GetString(Assert.Single(server.Requests).Body));
         Assert.Equal("http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release", envelope.Root!.Element(S + "Header")!.Element(A + "Action")!.Value);
         Assert.Equal("uuid:ABC", envelope.Root.Element(S + "Body")!.Element(N + "Release")!.Element(N + "EnumerationContext")!.Value);
+    }
+
+    [Fact]
+    public async Task Every_enumeration_request_asks_for_precise_error_codes_and_no_more_items_than_the_caller_can_use()
+    {
+        await using var server = await ScriptedServer.ReplyingAsync(System.Text.Encoding.UTF8.GetBytes("""
+            <s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>
+            <n:PullResponse xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><n:EnumerationContext>uuid:more</n:EnumerationContext>
+            <n:Items><p:X xmlns:p="urn:x"><p:a>1</p:a></p:X></n:Items></n:PullResponse></s:Body></s:Envelope>
+            """));
+        await using var client = server.BasicClient();
+
+        var items = await client.QueryAsync("urn:x/*", "SELECT * FROM X", CancellationToken.None, maxItems: 3);
+
+        Assert.Equal(3, items.Count);
+        var envelopes = server.Requests.Select(r => XDocument.Parse(System.Text.Encoding.UTF8.GetString(r.Body)).Root!).ToList();
+        Assert.Equal(4, envelopes.Count);
+        Assert.All(envelopes, e => AssertAsksForPreciseErrorCodes(e.Element(S + "Header")!));
+        var bodies = envelopes.Select(e => e.Element(S + "Body")!.Elements().Single()).ToList();
+        Assert.Equal(["Enumerate", "Pull", "Pull", "Release"], bodies.Select(b => b.Name.LocalName));
+        Assert.Equal("4", bodies[0].Element(W + "MaxElements")!.Value);
+        Assert.Equal("3", bodies[1].Element(N + "MaxElements")!.Value);
+        Assert.Equal("2", bodies[2].Element(N + "MaxElements")!.Value);
+    }
+
+    private static void AssertAsksForPreciseErrorCodes(XElement header)
+    {
+        var option = Assert.Single(header.Element(W + "OptionSet")!.Elements(W + "Option"));
+        Assert.Equal("msftwinrm:UsePreciseErrorCodes", option.Attribute("Name")!.Value);
+        Assert.Equal("true", option.Value);
+        // Windows may refuse any option marked MustComply on a WMI resource ([MS-WSMV] 3.1.4.1.10).
+        Assert.Null(option.Attribute("MustComply"));
     }
 }

@@ -256,6 +256,57 @@ public class HostileReplyTests
         Assert.InRange(server.Requests.Count, 5, 8);
     }
 
+    [Fact]
+    public async Task A_device_streaming_large_pages_is_cut_off_at_the_query_byte_bound()
+    {
+        // Every reply is a page just under 1 MiB with a context to come back for more, whatever MaxElements asked.
+        var filler = new string('x', 1024 * 1024 - 1024);
+        var page = Encoding.UTF8.GetBytes($"""
+            <s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>
+            <n:PullResponse xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><n:EnumerationContext>uuid:endless</n:EnumerationContext>
+            <n:Items><p:X xmlns:p="urn:x"><p:a>{filler}</p:a></p:X></n:Items></n:PullResponse></s:Body></s:Envelope>
+            """);
+        await using var server = await ScriptedServer.ReplyingAsync(page);
+        await using var client = new WsManClient(new WsManClientOptions
+        {
+            Endpoint = server.Endpoint,
+            Authentication = WsManAuthentication.Basic,
+            Credential = new WsManCredential("fleet", "secret"),
+            AllowUnencrypted = true,
+            MaxReplyBytes = 2 * 1024 * 1024,
+            MaxQueryBytes = 4 * 1024 * 1024,
+        });
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var error = await Assert.ThrowsAsync<CimException>(() => client.QueryAsync("urn:x/*", "SELECT * FROM X", bound.Token));
+
+        Assert.Equal(CimErrorCategory.Protocol, error.Category);
+        Assert.Contains($"passed {4 * 1024 * 1024} bytes", error.Message);
+        // The Enumerate and three Pulls fit under 4 MiB, the fifth reply passes it, then the enumeration is released.
+        Assert.Equal(6, server.Requests.Count);
+        Assert.Contains("Release", Encoding.UTF8.GetString(server.Requests.Last().Body));
+    }
+
+    [Fact]
+    public async Task A_query_that_can_use_one_item_takes_one_and_releases_the_rest()
+    {
+        var page = Encoding.UTF8.GetBytes("""
+            <s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>
+            <n:EnumerateResponse xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">
+            <n:EnumerationContext>uuid:endless</n:EnumerationContext>
+            <w:Items><p:X xmlns:p="urn:x"><p:a>1</p:a></p:X><p:X xmlns:p="urn:x"><p:a>2</p:a></p:X><p:X xmlns:p="urn:x"><p:a>3</p:a></p:X></w:Items>
+            </n:EnumerateResponse></s:Body></s:Envelope>
+            """);
+        await using var server = await ScriptedServer.ReplyingAsync(page);
+        await using var client = server.BasicClient();
+
+        var items = await client.QueryAsync("urn:x/*", "SELECT * FROM X", CancellationToken.None, maxItems: 1);
+
+        Assert.Equal("1", Assert.Single(items)["a"].AsString());
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Contains("Release", Encoding.UTF8.GetString(server.Requests.Last().Body));
+    }
+
     private static WsManClient BasicClientFor(Uri endpoint) => new(new WsManClientOptions
     {
         Endpoint = endpoint,

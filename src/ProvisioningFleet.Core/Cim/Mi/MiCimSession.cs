@@ -18,9 +18,9 @@ internal sealed class MiCimSession(MiSessionPlan plan) : ICimSession
     private readonly Lock _gate = new();
     private CimSession? _session;
 
-    public Task<IReadOnlyList<OurCim.CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<OurCim.CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken) =>
         RunAsync(options => (IReadOnlyList<OurCim.CimInstance>)Session().QueryInstances(Namespace(cimNamespace), Wql, wql, options)
-            .Select(ToOurs).ToList(), cancellationToken);
+            .Take(maxItems).Select(ToOurs).ToList(), cancellationToken);
 
     public Task<OurCim.CimInstance> GetAsync(
         string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken) =>

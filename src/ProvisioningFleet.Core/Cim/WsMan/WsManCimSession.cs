@@ -11,8 +11,8 @@ namespace ProvisioningFleet.Core.Cim.WsMan;
 /// </summary>
 internal sealed partial class WsManCimSession(WsManSessionPool.Lease lease) : ICimSession
 {
-    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken) =>
-        lease.Client.QueryAsync(WsManClient.WmiResourceUri(cimNamespace, "*"), wql, cancellationToken, ClassOf(wql));
+    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken) =>
+        lease.Client.QueryAsync(WsManClient.WmiResourceUri(cimNamespace, "*"), wql, cancellationToken, ClassOf(wql), maxItems);
 
     public Task<CimInstance> GetAsync(
         string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken) =>
@@ -49,7 +49,7 @@ internal sealed partial class WsManCimSession(WsManSessionPool.Lease lease) : IC
 /// <summary>A session that can never work (its target is misconfigured): every call fails the same way, nothing is contacted.</summary>
 internal sealed class RefusedCimSession(CimException error) : ICimSession
 {
-    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<CimInstance>> QueryAsync(string cimNamespace, string wql, int maxItems, CancellationToken cancellationToken) =>
         Task.FromException<IReadOnlyList<CimInstance>>(Copy());
 
     public Task<CimInstance> GetAsync(string cimNamespace, string className, IReadOnlyDictionary<string, string> keys, CancellationToken cancellationToken) =>

@@ -57,6 +57,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
         ConnectTimeout = _settings.ConnectTimeout,
         ConnectionIdleTimeout = _settings.IdleSessionTimeout,
         MaxReplyBytes = _settings.MaxReplyBytes,
+        MaxQueryBytes = _settings.MaxQueryBytes,
         Tls = _tls,
     };
 

@@ -19,6 +19,9 @@ public sealed class WsManSessionSettings
     /// <summary>The most bytes accepted in one reply.</summary>
     public int MaxReplyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>The most reply bytes one query may read across all its pages.</summary>
+    public long MaxQueryBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>A PEM file of CA certificates trusted for HTTPS instead of the system store.</summary>
     public string? TrustedCaFile { get; set; }
 
