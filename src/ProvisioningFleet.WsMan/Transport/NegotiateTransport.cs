@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Security.Authentication.ExtendedProtection;
 using Microsoft.Extensions.Logging;
 using ProvisioningFleet.WsMan.Cim;
 
@@ -18,12 +19,21 @@ internal sealed class NegotiateTransport : WsManTransport
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ILogger _logger;
+    private readonly string _scheme;
+    private readonly MessageEncryption _encryption;
     private NegotiateAuthentication? _session;
+    private ChannelBinding? _binding;
 
     public NegotiateTransport(WsManClientOptions options, ILogger logger)
         : base(options, logger, maxConnections: 1)
     {
         _logger = logger;
+
+        // "Kerberos" carries raw Kerberos tokens (WinRM's Kerberos scheme); "Negotiate" carries SPNEGO,
+        // which picks Kerberos or NTLM, and NTLM is sent under Negotiate as Windows' own client does.
+        (_scheme, _encryption) = options.Authentication == WsManAuthentication.Kerberos
+            ? ("Kerberos", MessageEncryption.Kerberos)
+            : ("Negotiate", MessageEncryption.Spnego);
     }
 
     private bool Seals => !IsHttps;
@@ -39,8 +49,21 @@ internal sealed class NegotiateTransport : WsManTransport
                 using var request = NewRequest();
                 if (Seals)
                 {
-                    request.Content = new ByteArrayContent(SpnegoEncryption.Seal(session, envelope));
-                    request.Content.Headers.TryAddWithoutValidation("Content-Type", SpnegoEncryption.ContentType);
+                    if (!_encryption.TrySeal(session, envelope, out var sealedBody))
+                    {
+                        // The ticket behind the context has expired: fresh tickets, a fresh context, once.
+                        Forget();
+                        if (attempt == 0)
+                        {
+                            _logger.LogDebug("The security context with {Endpoint} expired; authenticating again", Options.Endpoint);
+                            continue;
+                        }
+
+                        throw new CimException(CimErrorCategory.AccessDenied, $"The security context with {Options.Endpoint.Host} expired at once after authenticating.");
+                    }
+
+                    request.Content = new ByteArrayContent(sealedBody);
+                    request.Content.Headers.TryAddWithoutValidation("Content-Type", _encryption.ContentType);
                 }
                 else
                 {
@@ -63,28 +86,27 @@ internal sealed class NegotiateTransport : WsManTransport
                     throw StatusError(response);
                 }
 
+                if (!Seals)
+                {
+                    return CarriesSoap(response) ? body : throw StatusError(response);
+                }
+
+                // On a sealed session only a sealed reply is the device's answer, faults included: a
+                // plain one could come from anyone on the path (a forged "invalid class" would hide a
+                // task sequence or fake a missing client).
+                if (_encryption.Matches(response.Content.Headers.ContentType?.ToString()))
+                {
+                    return _encryption.Unseal(session, body);
+                }
+
                 if (!CarriesSoap(response))
                 {
                     throw StatusError(response);
                 }
 
-                if (!Seals)
-                {
-                    return body;
-                }
-
-                if (IsEncrypted(response))
-                {
-                    return SpnegoEncryption.Unseal(session, body);
-                }
-
-                if (response.StatusCode == HttpStatusCode.OK && body.Length > 0)
-                {
-                    throw new CimException(CimErrorCategory.Protocol,
-                        $"{Options.Endpoint.Host} answered an encrypted request in clear; the reply is not trusted.");
-                }
-
-                return body;
+                throw new CimException(CimErrorCategory.Protocol,
+                    $"{Options.Endpoint.Host} answered an encrypted request in clear (HTTP {(int)response.StatusCode}); the reply is not trusted.",
+                    (int)response.StatusCode);
             }
         }
         catch
@@ -101,21 +123,22 @@ internal sealed class NegotiateTransport : WsManTransport
 
     private async Task<NegotiateAuthentication> AuthenticateAsync(CancellationToken cancellationToken)
     {
-        // Without a credential, Negotiate and Kerberos use the process's own identity (keytab or ticket cache).
-        var credential = Options.Credential;
+        // The context reads the binding in later legs (NTLM's last), so it lives as long as the session.
+        _binding?.Dispose();
+        _binding = IsHttps ? await ChannelBindingAsync(cancellationToken).ConfigureAwait(false) : null;
+        var package = Options.Authentication switch
+        {
+            WsManAuthentication.Ntlm => "NTLM",
+            WsManAuthentication.Kerberos => "Kerberos",
+            _ => "Negotiate",
+        };
         var session = new NegotiateAuthentication(new NegotiateAuthenticationClientOptions
         {
-            Package = Options.Authentication switch
-            {
-                WsManAuthentication.Ntlm => "NTLM",
-                WsManAuthentication.Kerberos => "Kerberos",
-                _ => "Negotiate",
-            },
-            Credential = credential is null
-                ? CredentialCache.DefaultNetworkCredentials
-                : new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
+            Package = package,
+            Credential = NetworkCredentialFor(Options.Credential, package),
             TargetName = Options.ServicePrincipalName ?? "HTTP/" + Options.Endpoint.IdnHost,
             RequiredProtectionLevel = Seals ? ProtectionLevel.EncryptAndSign : ProtectionLevel.None,
+            Binding = _binding,
         });
         try
         {
@@ -128,7 +151,7 @@ internal sealed class NegotiateTransport : WsManTransport
                 }
 
                 using var request = NewRequest();
-                request.Headers.Authorization = new AuthenticationHeaderValue("Negotiate", Convert.ToBase64String(outgoing));
+                request.Headers.Authorization = new AuthenticationHeaderValue(_scheme, Convert.ToBase64String(outgoing));
                 request.Content = new ByteArrayContent([]);
                 request.Content.Headers.ContentType = SoapContentType;
                 using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -160,12 +183,6 @@ internal sealed class NegotiateTransport : WsManTransport
                     throw HandshakeFailed(status);
                 }
 
-                if (Seals && !string.Equals(session.Package, "NTLM", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new CimException(CimErrorCategory.Configuration,
-                        $"Negotiate with {Options.Endpoint.Host} chose {session.Package}; its message encryption over plain HTTP is not verified, so use HTTPS for Kerberos.");
-                }
-
                 return session;
             }
 
@@ -176,6 +193,42 @@ internal sealed class NegotiateTransport : WsManTransport
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Without a credential, Negotiate and Kerberos use the process's own identity (keytab or ticket
+    /// cache). A password credential gets its own tickets in a credential cache of its own, so several
+    /// credentials and realms never share one. <c>DOMAIN\user</c> becomes <c>user@DOMAIN</c>; for Kerberos
+    /// the realm is upper-cased, as Active Directory realms are and MIT compares them.
+    /// </summary>
+    private static NetworkCredential NetworkCredentialFor(WsManCredential? credential, string package) => credential switch
+    {
+        null => CredentialCache.DefaultNetworkCredentials,
+        { Domain: { Length: > 0 } domain } when package == "Kerberos" =>
+            new NetworkCredential(credential.UserName, credential.Password, domain.ToUpperInvariant()),
+        _ => new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
+    };
+
+    /// <summary>
+    /// The <c>tls-server-end-point</c> binding of the TLS connection, so that a device with
+    /// <c>CbtHardeningLevel=Strict</c> accepts us. The first authentication opens the connection with a
+    /// bare request (answered 401) to learn the server's certificate; the binding hashes only that
+    /// certificate, so it stays valid on later connections to the same server.
+    /// </summary>
+    private async Task<ChannelBinding?> ChannelBindingAsync(CancellationToken cancellationToken)
+    {
+        if (TlsChannelBinding() is { } known)
+        {
+            return known;
+        }
+
+        using var request = NewRequest();
+        request.Content = new ByteArrayContent([]);
+        request.Content.Headers.ContentType = SoapContentType;
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ReadBoundedAsync(response, cancellationToken).ConfigureAwait(false);
+        return TlsChannelBinding()
+            ?? throw new CimException(CimErrorCategory.Tls, $"The TLS connection to {Options.Endpoint.Host} offers no tls-server-end-point channel binding.");
     }
 
     private static byte[]? ServerToken(HttpResponseMessage response)
@@ -200,9 +253,6 @@ internal sealed class NegotiateTransport : WsManTransport
         return null;
     }
 
-    private static bool IsEncrypted(HttpResponseMessage response) =>
-        string.Equals(response.Content.Headers.ContentType?.MediaType, "multipart/encrypted", StringComparison.OrdinalIgnoreCase);
-
     private CimException HandshakeFailed(NegotiateAuthenticationStatusCode status) => status switch
     {
         NegotiateAuthenticationStatusCode.UnknownCredentials or NegotiateAuthenticationStatusCode.CredentialsExpired
@@ -217,6 +267,8 @@ internal sealed class NegotiateTransport : WsManTransport
     {
         _session?.Dispose();
         _session = null;
+        _binding?.Dispose();
+        _binding = null;
     }
 
     public override async ValueTask DisposeAsync()
