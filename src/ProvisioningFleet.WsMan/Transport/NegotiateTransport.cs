@@ -147,7 +147,7 @@ internal sealed class NegotiateTransport : WsManTransport
             {
                 if (status is not (NegotiateAuthenticationStatusCode.ContinueNeeded or NegotiateAuthenticationStatusCode.Completed) || outgoing is null)
                 {
-                    throw HandshakeFailed(status);
+                    throw leg == 0 ? await FirstLegFailedAsync(status, cancellationToken).ConfigureAwait(false) : HandshakeFailed(status);
                 }
 
                 using var request = NewRequest();
@@ -251,6 +251,25 @@ internal sealed class NegotiateTransport : WsManTransport
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The first token is where Kerberos gets its tickets, so that is where a wrong password, an unknown
+    /// user or SPN, no KDC or no realm mapping shows; the status alone does not tell them apart.
+    /// </summary>
+    private async Task<CimException> FirstLegFailedAsync(NegotiateAuthenticationStatusCode status, CancellationToken cancellationToken)
+    {
+        if (Options.Authentication != WsManAuthentication.Kerberos || Options.Credential is not { } credential)
+        {
+            return HandshakeFailed(status);
+        }
+
+        var targetName = Options.ServicePrincipalName ?? "HTTP/" + Options.Endpoint.IdnHost;
+        var credentialsRefused = status is NegotiateAuthenticationStatusCode.UnknownCredentials or NegotiateAuthenticationStatusCode.CredentialsExpired;
+        // libkrb5 blocks (bounded by krb5.conf's kdc_timeout); the caller's deadline still ends the wait.
+        var reason = await Task.Run(() => KerberosDiagnosis.Explain(credential, targetName, credentialsRefused, Options.Endpoint.Host), cancellationToken)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return reason ?? HandshakeFailed(status);
     }
 
     private CimException HandshakeFailed(NegotiateAuthenticationStatusCode status) => status switch
