@@ -24,6 +24,9 @@ public class Device
     public CimTransport Transport { get; set; } = CimTransport.Http;
     public CimAuthentication Authentication { get; set; } = CimAuthentication.Negotiate;
 
+    /// <summary>The Kerberos service principal when it is not <c>HTTP/&lt;endpoint host&gt;</c> (e.g. an endpoint given by IP address).</summary>
+    public string? ServicePrincipalName { get; set; }
+
     public long? CredentialId { get; set; }
     public Credential? Credential { get; set; }
 
@@ -77,4 +80,10 @@ public class Device
 
     /// <summary>The case-insensitive key for host names and tags; queries compare against it.</summary>
     public static string KeyOf(string value) => value.ToLowerInvariant();
+}
+
+public static class DeviceLimits
+{
+    /// <summary>Room for <c>HTTP/</c>, a 253-character host name and a realm.</summary>
+    public const int MaxServicePrincipalNameLength = 512;
 }

@@ -52,6 +52,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
             _ => WsManAuthentication.Negotiate,
         },
         Credential = target.Credential is { } c ? new WsManCredential(c.UserName, c.Password, c.Domain) : null,
+        ServicePrincipalName = target.ServicePrincipalName,
         AllowUnencrypted = _settings.AllowUnencrypted,
         OperationTimeout = _settings.OperationTimeout,
         ConnectTimeout = _settings.ConnectTimeout,
