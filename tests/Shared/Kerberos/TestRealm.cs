@@ -122,11 +122,16 @@ public sealed partial class TestRealm
     public static string User(string name, string realm = RealmA) => $"{name}@{realm}";
 
     /// <summary>Adds <c>HTTP/host</c> (realm from the host's domain) to the KDC and the acceptors' keytab.</summary>
-    public async Task AddServiceAsync(string hostName)
+    public Task AddServiceAsync(string hostName) => AddServicesAsync([hostName]);
+
+    /// <summary>Adds many services with one kadmin.local per realm (it reads its queries from standard input).</summary>
+    public static async Task AddServicesAsync(IEnumerable<string> hostNames)
     {
-        var realm = hostName.EndsWith(".b.test", StringComparison.OrdinalIgnoreCase) ? RealmB : RealmA;
-        await AdminAsync(realm, $"addprinc -randkey HTTP/{hostName}");
-        await AdminAsync(realm, $"ktadd -k {Keytab} HTTP/{hostName}");
+        foreach (var realm in hostNames.GroupBy(h => h.EndsWith(".b.test", StringComparison.OrdinalIgnoreCase) ? RealmB : RealmA))
+        {
+            var queries = string.Concat(realm.Select(host => $"addprinc -randkey HTTP/{host}\nktadd -k {Keytab} HTTP/{host}\n"));
+            await RunAsync("/usr/sbin/kadmin.local", ["-r", realm.Key], queries);
+        }
     }
 
     public Task AddUserAsync(string name, string realm = RealmA, string password = Password) =>
@@ -182,7 +187,7 @@ public sealed partial class TestRealm
 
     private static Task AdminAsync(string realm, string query) => RunAsync("/usr/sbin/kadmin.local", ["-r", realm, "-q", query]);
 
-    private static async Task RunAsync(string program, string[] arguments)
+    private static async Task RunAsync(string program, string[] arguments, string input = "")
     {
         var start = new ProcessStartInfo(program, arguments)
         {
@@ -193,6 +198,7 @@ public sealed partial class TestRealm
         };
         Environment(start);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
