@@ -119,7 +119,7 @@ internal abstract class WsManTransport : IAsyncDisposable
     /// A copy of the <c>tls-server-end-point</c> channel binding of the latest TLS connection, or null
     /// before the first one. A copy, because the connection's own binding goes when the connection closes.
     /// </summary>
-    protected ChannelBinding? TlsChannelBinding()
+    internal ChannelBinding? TlsChannelBinding()
     {
         var tls = Volatile.Read(ref _tls);
         try

@@ -6,11 +6,15 @@ unwrap_winrm does, and seals its replies with gss_wrap_iov (HEADER, DATA, PADDIN
 It checks the layout strictly ([MS-WSMV] 2.2.9.1.1, [MS-KILE] 3.4.5.4.1) and answers from
 WS-Management fixture files chosen by the request's action.
 
-Usage: kerberos_winrm_peer.py FIXTURES_DIR [--drop-after N] [--clear-faults]
+Usage: kerberos_winrm_peer.py FIXTURES_DIR [--drop-after N] [--clear-faults] [--tls CERT_PEM KEY_PEM]
+With --tls it serves HTTPS, where the body is plain SOAP, and requires the tls-server-end-point channel
+binding (RFC 5929) of its certificate in every handshake, as WinRM with CbtHardeningLevel=Strict.
 Prints {"port": N} on its first line; exits when its standard input closes.
 GET /facts returns what it saw (one entry per sealed request), for the test to assert on.
 """
 import base64
+import hashlib
+import ssl
 import json
 import os
 import struct
@@ -19,7 +23,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import gssapi
-from gssapi.raw import IOV, IOVBufferType, ext_dce
+from gssapi.raw import IOV, ChannelBindings, IOVBufferType, ext_dce
 
 BOUNDARY = b"--Encrypted Boundary"
 PROTOCOLS = {
@@ -33,6 +37,12 @@ CLEAR_FAULTS = "--clear-faults" in sys.argv
 FACTS = []
 FACTS_LOCK = threading.Lock()
 DROPPED = [False]
+TLS = sys.argv[sys.argv.index("--tls") + 1:sys.argv.index("--tls") + 3] if "--tls" in sys.argv else None
+BINDINGS = None
+if TLS:
+    with open(TLS[0]) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    BINDINGS = ChannelBindings(application_data=b"tls-server-end-point:" + hashlib.sha256(der).digest())
 
 
 def fixture(name):
@@ -141,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
             scheme = scheme.lower()
             if scheme not in PROTOCOLS:
                 return self.send(401, www_authenticate="Kerberos")
-            context = gssapi.SecurityContext(usage="accept")
+            context = gssapi.SecurityContext(usage="accept", channel_bindings=BINDINGS)
             try:
                 out = context.step(base64.b64decode(token))
             except gssapi.exceptions.GSSError as e:
@@ -154,6 +164,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, www_authenticate=mutual)
         if self.context is None:
             return self.send(401, www_authenticate="Kerberos")
+        if TLS:
+            if not self.headers.get("Content-Type", "").startswith("application/soap+xml"):
+                return self.send(415, b"plain SOAP inside TLS", "text/plain")
+            status, reply = answer(body)
+            return self.send(status, reply, "application/soap+xml;charset=UTF-8")
         if not self.headers.get("Content-Type", "").startswith("multipart/encrypted"):
             return self.send(400, b"AllowUnencrypted=false", "text/plain")
         try:
@@ -177,6 +192,10 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if TLS:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(TLS[0], TLS[1])
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     print(json.dumps({"port": server.server_address[1]}), flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sys.stdin.read()

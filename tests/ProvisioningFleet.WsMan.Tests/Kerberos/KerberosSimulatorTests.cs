@@ -24,7 +24,8 @@ public sealed class KerberosSimulatorFleet : IAsyncLifetime
         }
 
         await TestRealm.StartAsync();
-        RealmA = await StartAsync("winrm.a.test", new SimulatedUser("alice", "", TestRealm.RealmA), new SimulatedUser(TestRealm.ShortLivedUser, "", TestRealm.RealmA));
+        RealmA = await StartAsync("winrm.a.test", new SimulatedUser("alice", "", TestRealm.RealmA), new SimulatedUser(TestRealm.ShortLivedUser, "", TestRealm.RealmA),
+            new SimulatedUser(TestRealm.ServiceAccount, "", TestRealm.RealmA));
         RealmB = await StartAsync("winrm.b.test", new SimulatedUser("bob", "", TestRealm.RealmB));
     }
 
@@ -81,6 +82,15 @@ public sealed class KerberosSimulatorTests(KerberosSimulatorFleet fleet) : IClas
         {
             Credential = new WsManCredential("alice", TestRealm.Password, "a.test"),
         });
+
+        Assert.Equal("true", await AuthenticationTests.ReadProvisioningModeAsync(client));
+    }
+
+    [KerberosFact]
+    public async Task Without_a_credential_the_service_is_its_own_keytab_identity()
+    {
+        // KRB5_CLIENT_KTNAME names the service account's keytab, as the Kubernetes manifests mount it.
+        await using var client = new WsManClient(Options(fleet.RealmA, "winrm.a.test", "unused") with { Credential = null });
 
         Assert.Equal("true", await AuthenticationTests.ReadProvisioningModeAsync(client));
     }

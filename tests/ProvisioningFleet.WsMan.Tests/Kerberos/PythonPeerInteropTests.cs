@@ -1,3 +1,10 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Runtime.InteropServices;
+using System.Security.Authentication.ExtendedProtection;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using ProvisioningFleet.Testing.Kerberos;
 using ProvisioningFleet.WsMan.Cim;
 
@@ -76,6 +83,90 @@ public sealed class PythonPeerInteropTests
 
         // One message refused with 401 after unsealing, then sent again on a fresh context.
         Assert.Equal(4, (await peer.FactsAsync()).Length);
+    }
+
+    [PythonPeerFact]
+    public async Task Over_HTTPS_a_peer_that_enforces_the_channel_binding_accepts_ours_and_refuses_another()
+    {
+        using var certificate = SelfSigned();
+        var folder = Directory.CreateTempSubdirectory("pf-peer-tls-");
+        try
+        {
+            var (certPem, keyPem) = (Path.Combine(folder.FullName, "cert.pem"), Path.Combine(folder.FullName, "key.pem"));
+            await File.WriteAllTextAsync(certPem, certificate.ExportCertificatePem());
+            await File.WriteAllTextAsync(keyPem, certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            await using var peer = await PythonKerberosPeer.StartAsync("--tls", certPem, keyPem);
+            var endpoint = new UriBuilder(peer.Endpoint) { Scheme = "https" }.Uri;
+            await using var client = new WsManClient(Options(peer, WsManAuthentication.Kerberos) with
+            {
+                Endpoint = endpoint,
+                Tls = new WsManTlsOptions { PinnedSha256Thumbprint = Convert.ToHexString(SHA256.HashData(certificate.RawData)) },
+            });
+
+            var result = await client.InvokeAsync(StdRegProv, "GetStringValue", [CimParameter.Of("sValueName", "ProvisioningMode")], null, CancellationToken.None);
+
+            Assert.Equal("true", result["sValue"].AsString());
+            Assert.Equal(HttpStatusCode.Unauthorized, await HandshakeWithBindingAsync(endpoint, SHA256.HashData("another certificate"u8)));
+            Assert.Equal(HttpStatusCode.OK, await HandshakeWithBindingAsync(endpoint, SHA256.HashData(certificate.RawData)));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A bare Kerberos handshake carrying a tls-server-end-point binding over the given hash.</summary>
+    private static async Task<HttpStatusCode> HandshakeWithBindingAsync(Uri endpoint, byte[] certificateHash)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        });
+        using var binding = new EndpointBinding(certificateHash);
+        using var session = new NegotiateAuthentication(new NegotiateAuthenticationClientOptions
+        {
+            Package = "Kerberos",
+            Credential = new NetworkCredential(TestRealm.User("alice"), TestRealm.Password),
+            TargetName = "HTTP/winrm.a.test",
+            Binding = binding,
+        });
+        var token = session.GetOutgoingBlob(ReadOnlySpan<byte>.Empty, out _);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent([]) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Kerberos", Convert.ToBase64String(token!));
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=winrm.a.test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    /// <summary>A tls-server-end-point binding as .NET hands bindings to GSSAPI: a 32-byte header, then the data.</summary>
+    private sealed class EndpointBinding : ChannelBinding
+    {
+        private const int HeaderSize = 32;
+        private readonly int _size;
+
+        public EndpointBinding(byte[] hash)
+            : base(ownsHandle: true)
+        {
+            byte[] data = [.. "tls-server-end-point:"u8, .. hash];
+            _size = HeaderSize + data.Length;
+            SetHandle(Marshal.AllocHGlobal(_size));
+            Marshal.Copy(new[] { 0, 0, 0, 0, 0, 0, data.Length, HeaderSize }, 0, handle, 8);
+            Marshal.Copy(data, 0, handle + HeaderSize, data.Length);
+        }
+
+        public override int Size => _size;
+
+        protected override bool ReleaseHandle()
+        {
+            Marshal.FreeHGlobal(handle);
+            return true;
+        }
     }
 
     private static WsManClientOptions Options(PythonKerberosPeer peer, WsManAuthentication authentication) => new()

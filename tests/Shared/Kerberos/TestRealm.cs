@@ -32,6 +32,12 @@ public sealed partial class TestRealm
 
     public static string Keytab => Path.Combine(_folder, "http.keytab");
 
+    /// <summary>The service's own identity, as a container would mount it (KRB5_CLIENT_KTNAME).</summary>
+    public static string ClientKeytab => Path.Combine(_folder, "client.keytab");
+
+    /// <summary>The principal in <see cref="ClientKeytab"/>: a client without a credential is this account.</summary>
+    public const string ServiceAccount = "svc-fleet";
+
     public static string ConfigFile => Path.Combine(_folder, "krb5.conf");
 
     public static string KdcProfile => Path.Combine(_folder, "kdc.conf");
@@ -104,6 +110,8 @@ public sealed partial class TestRealm
         SetEnvironment("KRB5_KDC_PROFILE", KdcProfile);
         // The acceptors (simulator, HTTP servers in tests) read the service keys from here.
         SetEnvironment("KRB5_KTNAME", "FILE:" + Keytab);
+        // A client without a credential gets the service account's tickets from here by itself.
+        SetEnvironment("KRB5_CLIENT_KTNAME", "FILE:" + ClientKeytab);
         // Never the developer's own tickets: a process-wide cache of its own, in memory.
         SetEnvironment("KRB5CCNAME", "MEMORY:provisioningfleet-tests");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
@@ -154,6 +162,8 @@ public sealed partial class TestRealm
         await realm.AddUserAsync("alice");
         await realm.AddUserAsync("bob", RealmB);
         await AdminAsync(RealmA, $"addprinc -pw {Password} -maxlife \"4 seconds\" {ShortLivedUser}");
+        await AdminAsync(RealmA, $"addprinc -randkey {ServiceAccount}");
+        await AdminAsync(RealmA, $"ktadd -k {ClientKeytab} {ServiceAccount}");
         await realm.AddServiceAsync("winrm.a.test");
         await realm.AddServiceAsync("winrm.b.test");
 
