@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Text;
 using ProvisioningFleet.WsMan.Cim;
@@ -161,10 +162,11 @@ internal sealed class MessageEncryption
     }
 
     /// <summary>True when a reply's Content-Type is this session's encrypted framing (protocol included).</summary>
-    public bool Matches(string? contentType) =>
+    public bool Matches(MediaTypeHeaderValue? contentType) =>
         contentType is not null
-        && contentType.StartsWith("multipart/encrypted", StringComparison.OrdinalIgnoreCase)
-        && contentType.Contains('"' + Protocol + '"', StringComparison.OrdinalIgnoreCase);
+        && string.Equals(contentType.MediaType, "multipart/encrypted", StringComparison.OrdinalIgnoreCase)
+        && contentType.Parameters.Any(p => string.Equals(p.Name, "protocol", StringComparison.OrdinalIgnoreCase)
+            && string.Equals(p.Value?.Trim('"'), Protocol, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>NTLM's Wrap gives the 16-byte signature then the sealed data: already the HEADER, DATA layout.</summary>
     private static (byte[] Header, byte[] Data) NtlmLayout(ReadOnlySpan<byte> token) =>

@@ -8,10 +8,11 @@ using ProvisioningFleet.WsMan.Cim;
 namespace ProvisioningFleet.WsMan.Transport;
 
 /// <summary>
-/// NTLM and Negotiate authenticate a TCP connection, and over HTTP the sealing keys belong to that
-/// connection too. So this transport owns exactly one kept-alive connection (a handler of its own with
-/// one connection per server), sends one request at a time in order (NTLM sealing counts messages),
-/// and authenticates again when the server answers 401, e.g. because the connection was replaced.
+/// NTLM, Negotiate and Kerberos authenticate a TCP connection, and over HTTP the sealing keys belong to
+/// that connection too. So this transport owns exactly one kept-alive connection (a handler of its own
+/// with one connection per server), sends one request at a time in order (sealing counts messages),
+/// and authenticates again when the server answers 401 (the connection was replaced or the server lost
+/// the context) or when the context's tickets have expired.
 /// </summary>
 internal sealed class NegotiateTransport : WsManTransport
 {
@@ -94,7 +95,7 @@ internal sealed class NegotiateTransport : WsManTransport
                 // On a sealed session only a sealed reply is the device's answer, faults included: a
                 // plain one could come from anyone on the path (a forged "invalid class" would hide a
                 // task sequence or fake a missing client).
-                if (_encryption.Matches(response.Content.Headers.ContentType?.ToString()))
+                if (_encryption.Matches(response.Content.Headers.ContentType))
                 {
                     return _encryption.Unseal(session, body);
                 }
