@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
+using ProvisioningFleet.Testing.Kerberos;
 using ProvisioningFleet.WsMan;
 using ProvisioningFleet.WsMan.Cim;
 
@@ -10,8 +11,8 @@ namespace ProvisioningFleet.Bench.WsMan;
 /// Round trips per second of the probe's one call (StdRegProv.GetStringValue of ProvisioningMode)
 /// against the simulator on loopback: in this process (client and server share the cores), or a
 /// simulator already running elsewhere when <see cref="Endpoint"/> is given, which leaves this
-/// process's CPU time to the client alone. Each worker owns one client, hence (for NTLM) one
-/// authenticated, sealed connection.
+/// process's CPU time to the client alone. Each worker owns one client, hence (for NTLM and Kerberos)
+/// one authenticated, sealed connection. Kerberos runs against the tests' MIT KDC on loopback.
 /// </summary>
 internal sealed record InvokeThroughput(
     WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup, Uri? Endpoint, WsManCredential? Credential)
@@ -20,8 +21,17 @@ internal sealed record InvokeThroughput(
 
     public async Task<int> RunAsync()
     {
-        var credential = Credential ?? new WsManCredential("bench", "Bench-passw0rd", "LAB");
-        await using var host = Endpoint is null ? await StartSimulatorAsync(credential, allowUnencrypted: Authentication == WsManAuthentication.Basic) : null;
+        var kerberos = Authentication == WsManAuthentication.Kerberos && Endpoint is null;
+        if (kerberos)
+        {
+            // A real KDC on loopback, as the tests run it; the simulator checks tickets against its keytab.
+            await TestRealm.StartAsync();
+        }
+
+        var credential = Credential ?? (kerberos ? new WsManCredential(TestRealm.User("alice"), TestRealm.Password) : new WsManCredential("bench", "Bench-passw0rd", "LAB"));
+        // A Kerberos principal alice@A.TEST is the simulator's user alice of realm A.TEST.
+        var user = kerberos ? new SimulatedUser("alice", "", TestRealm.RealmA) : new SimulatedUser(credential.UserName, credential.Password, credential.Domain);
+        await using var host = Endpoint is null ? await StartSimulatorAsync(user, allowUnencrypted: Authentication == WsManAuthentication.Basic) : null;
         var endpoint = Endpoint ?? host!.EndpointFor("pc-bench");
 
         var clients = Enumerable.Range(0, Concurrency).Select(_ => new WsManClient(new WsManClientOptions
@@ -30,6 +40,7 @@ internal sealed record InvokeThroughput(
             Authentication = Authentication,
             Credential = credential,
             AllowUnencrypted = Authentication == WsManAuthentication.Basic,
+            ServicePrincipalName = kerberos ? "HTTP/winrm.a.test" : null,
         })).ToArray();
         try
         {
@@ -64,13 +75,14 @@ internal sealed record InvokeThroughput(
         }
     }
 
-    private static async Task<SimulatedFleetHost> StartSimulatorAsync(WsManCredential credential, bool allowUnencrypted)
+    private static async Task<SimulatedFleetHost> StartSimulatorAsync(SimulatedUser user, bool allowUnencrypted)
     {
         var host = await SimulatedFleetHost.StartAsync(new SimulatorOptions
         {
             // As Windows ships: NTLM must seal every message. Basic over HTTP needs the lab switch.
             AllowUnencrypted = allowUnencrypted,
-            Users = [new SimulatedUser(credential.UserName, credential.Password, credential.Domain)],
+            Users = [user],
+            KerberosKeytab = File.Exists(TestRealm.Keytab) ? TestRealm.Keytab : null,
             EnableInspection = false,
             InvocationLogCapacity = 1,
         });

@@ -1,7 +1,7 @@
 using ProvisioningFleet.Bench.WsMan;
 using ProvisioningFleet.WsMan;
 
-// dotnet <dll> <basic|ntlm|negotiate> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password]
+// dotnet <dll> <basic|ntlm|negotiate|kerberos> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password]
 if (args.Contains("--managed-ntlm"))
 {
     AppContext.SetSwitch("System.Net.Security.UseManagedNtlm", true);

@@ -8,6 +8,9 @@ public static class FleetLimits
 
     public const int Tag = 64;
 
+    /// <summary>Room for <c>HTTP/</c>, a 253-character host name and a realm.</summary>
+    public const int ServicePrincipalName = 512;
+
     public const int Justification = 2000;
 
     /// <summary>Error texts from remote machines are cut to this rather than refused.</summary>

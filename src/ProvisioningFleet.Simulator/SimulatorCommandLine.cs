@@ -32,7 +32,8 @@ internal sealed record SimulatorCommandLine
           --user NAME:PASSWORD     an accepted user, NAME may be DOMAIN\user (repeatable; default simulator:simulator)
           --record-reads           also log registry reads in the invocation log (default: client methods only)
           --no-basic               refuse Basic authentication
-          --no-negotiate           refuse NTLM/Negotiate authentication
+          --no-negotiate           refuse NTLM/Negotiate/Kerberos authentication
+          --keytab PATH            accept Kerberos with the HTTP/<host> keys in this keytab (KRB5_KTNAME; krb5.conf from KRB5_CONFIG)
           --require-encryption     AllowUnencrypted=false: no Basic over HTTP, Negotiate messages must be sealed
           --export-csv PATH        write the device list in the service's CSV import format, then keep serving
           --export-json PATH       the same as a JSON array
@@ -88,6 +89,7 @@ internal sealed record SimulatorCommandLine
                 "--record-reads" => Set(line, o => o.RecordReads = true),
                 "--no-basic" => Set(line, o => o.AllowBasic = false),
                 "--no-negotiate" => Set(line, o => o.AllowNegotiate = false),
+                "--keytab" => Set(line, o => o.KerberosKeytab = File.Exists(Value()) ? args[i] : throw new FormatException($"--keytab: no file {args[i]}.")),
                 "--require-encryption" => Set(line, o => o.AllowUnencrypted = false),
                 "--export-csv" => line with { ExportCsv = Value() },
                 "--export-json" => line with { ExportJson = Value() },

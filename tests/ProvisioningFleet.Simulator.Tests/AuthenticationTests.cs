@@ -82,7 +82,7 @@ public sealed class AuthenticationTests(EncryptedOnlySimulator simulator) : ICla
         using var overHttps = await http.SendAsync(BasicRequest(_host.HttpsEndpointFor("pc-1.lab.example")));
 
         Assert.Equal(HttpStatusCode.Unauthorized, overHttp.StatusCode);
-        Assert.Equal(["Negotiate"], overHttp.Headers.WwwAuthenticate.Select(h => h.Scheme));
+        Assert.Equal(["Negotiate", "Kerberos"], overHttp.Headers.WwwAuthenticate.Select(h => h.Scheme));
         Assert.Equal(HttpStatusCode.OK, overHttps.StatusCode);
         Assert.Contains("<p:sValue>true</p:sValue>", await overHttps.Content.ReadAsStringAsync());
         Assert.Contains(_host.HttpsCertificate!.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsFromAlternativeName, false), new[] { "localhost" });

@@ -93,14 +93,14 @@ public sealed class NetworkBehaviourTests(SimulatorFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task A_wrong_password_is_a_401_offering_Negotiate_and_Basic()
+    public async Task A_wrong_password_is_a_401_offering_Negotiate_Kerberos_and_Basic()
     {
         fixture.Host.Fleet.Add(new SimulatedDevice("pw.corp.example"));
 
         using var response = await fixture.Http.SendAsync(Request("pw.corp.example", password: "wrong"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(["Negotiate", "Basic"], response.Headers.WwwAuthenticate.Select(h => h.Scheme));
+        Assert.Equal(["Negotiate", "Kerberos", "Basic"], response.Headers.WwwAuthenticate.Select(h => h.Scheme));
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed class CredentialVault(IDataProtectionProvider dataProtection)
             throw new ArgumentException($"Device {device.HostName} uses credential {device.CredentialId}, not {credential?.Id.ToString() ?? "none"}.", nameof(credential));
         }
 
-        return new CimTarget(device.HostName, new Uri(device.Endpoint), device.Transport, device.Authentication, credential is null ? null : Reveal(credential));
+        return new CimTarget(device.HostName, new Uri(device.Endpoint), device.Transport, device.Authentication,
+            credential is null ? null : Reveal(credential), device.ServicePrincipalName);
     }
 
     /// <summary>As <see cref="TargetFor(Device, Credential?)"/>, reading the credential when it was not loaded with the device.</summary>

@@ -253,6 +253,7 @@ public static class DeviceEndpoints
         device.Transport = valid.Transport;
         device.Authentication = valid.Authentication;
         device.CredentialId = valid.CredentialId;
+        device.ServicePrincipalName = valid.Spn;
         device.SetTags(valid.Tags);
         device.Enabled = valid.Enabled;
         device.RemediationExcluded = valid.RemediationExcluded;

@@ -13,7 +13,7 @@ namespace ProvisioningFleet.Api.Devices;
 public static class DeviceImportReader
 {
     private static readonly string[] Columns =
-        ["hostName", "endpoint", "transport", "authentication", "credential", "tags", "enabled", "remediationExcluded"];
+        ["hostName", "endpoint", "transport", "authentication", "credential", "tags", "enabled", "remediationExcluded", "spn"];
 
     private static readonly JsonSerializerOptions StrictJson = new(JsonSerializerDefaults.Web)
     {
@@ -106,7 +106,8 @@ public static class DeviceImportReader
                     Field("credential"),
                     Field("tags")?.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                     ParseFlag(Field("enabled"), $"rows[{row}].enabled", errors),
-                    ParseFlag(Field("remediationExcluded"), $"rows[{row}].remediationExcluded", errors)));
+                    ParseFlag(Field("remediationExcluded"), $"rows[{row}].remediationExcluded", errors),
+                    Field("spn")));
             }
         }
         catch (CsvFormatException exception)

@@ -20,7 +20,8 @@ public sealed record DeviceInput(
     string? Credential = null,
     string[]? Tags = null,
     bool? Enabled = null,
-    bool? RemediationExcluded = null);
+    bool? RemediationExcluded = null,
+    string? Spn = null);
 
 public static partial class DeviceRules
 {
@@ -99,6 +100,12 @@ public static partial class DeviceRules
             Fail("credential", "Basic authentication needs a credential.");
         }
 
+        var spn = string.IsNullOrWhiteSpace(input.Spn) ? null : input.Spn.Trim();
+        if (spn is not null && !IsServicePrincipalName(spn))
+        {
+            Fail("spn", $"'{Shorten(spn)}' is not a service principal name: use service/host or service/host@REALM, e.g. HTTP/pc-0042.corp.example.");
+        }
+
         var tags = (input.Tags ?? []).Select(tag => tag?.Trim() ?? "").ToArray();
         if (tags.Length > MaxTags)
         {
@@ -117,8 +124,11 @@ public static partial class DeviceRules
 
         var endpointText = endpoint?.ToString() ?? CimTarget.DefaultEndpoint(UriHost(hostName), transport).ToString();
         return new ValidDevice(hostName, endpointText, transport, authentication, credentialId,
-            tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), input.Enabled ?? true, input.RemediationExcluded ?? false);
+            tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), input.Enabled ?? true, input.RemediationExcluded ?? false, spn);
     }
+
+    private static bool IsServicePrincipalName(string spn) =>
+        spn.Length <= FleetLimits.ServicePrincipalName && SpnPattern().IsMatch(spn);
 
     private static bool TryParseName<TEnum>(string text, out TEnum value) where TEnum : struct, Enum =>
         Enum.TryParse(text.Trim(), ignoreCase: true, out value) && Enum.IsDefined(value) && !text.Trim().All(char.IsAsciiDigit);
@@ -143,4 +153,8 @@ public static partial class DeviceRules
 
     [GeneratedRegex(@"^[A-Za-z0-9._:-]+$")]
     private static partial Regex TagPattern();
+
+    // service/host[:port][@REALM]: printable ASCII without spaces, one '/' after the service.
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_-]{0,31}/[A-Za-z0-9._\[\]:-]{1,260}(@[A-Za-z0-9._-]{1,255})?$")]
+    private static partial Regex SpnPattern();
 }

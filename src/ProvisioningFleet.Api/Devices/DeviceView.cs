@@ -15,6 +15,7 @@ public sealed record DeviceView(
     CimTransport Transport,
     CimAuthentication Authentication,
     string? Credential,
+    string? Spn,
     string[] Tags,
     bool Enabled,
     bool RemediationExcluded,
@@ -38,6 +39,7 @@ public sealed record DeviceView(
     public static readonly Expression<Func<Device, DeviceView>> Projection = d => new DeviceView(
         d.Id, d.HostName, d.Endpoint, d.Transport, d.Authentication,
         d.Credential == null ? null : d.Credential.Name,
+        d.ServicePrincipalName,
         d.Tags, d.Enabled, d.RemediationExcluded, d.State, d.InProvisioningMode, d.ProvisioningEnabledAt,
         d.ProvisioningMaxMinutes, d.EffectiveTimeoutMinutes, d.OverdueAt, d.ClockSkewSeconds, d.TaskSequenceRunning,
         d.ClientId, d.LastCheckedAt,

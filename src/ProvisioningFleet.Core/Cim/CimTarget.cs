@@ -1,12 +1,16 @@
 namespace ProvisioningFleet.Core.Cim;
 
-/// <summary>Where and how to reach one device. The password is plain only in memory, for the call.</summary>
+/// <summary>
+/// Where and how to reach one device. The password is plain only in memory, for the call.
+/// <paramref name="ServicePrincipalName"/> overrides the Kerberos SPN <c>HTTP/&lt;endpoint host&gt;</c>.
+/// </summary>
 public sealed record CimTarget(
     string HostName,
     Uri Endpoint,
     CimTransport Transport,
     CimAuthentication Authentication,
-    CimCredential? Credential)
+    CimCredential? Credential,
+    string? ServicePrincipalName = null)
 {
     /// <summary>The WS-Man URL for a host name: 5985 over HTTP, 5986 over HTTPS, path /wsman.</summary>
     public static Uri DefaultEndpoint(string hostName, CimTransport transport) =>

@@ -24,6 +24,9 @@ public class Device
     public CimTransport Transport { get; set; } = CimTransport.Http;
     public CimAuthentication Authentication { get; set; } = CimAuthentication.Negotiate;
 
+    /// <summary>The Kerberos service principal when it is not <c>HTTP/&lt;endpoint host&gt;</c> (e.g. an endpoint given by IP address).</summary>
+    public string? ServicePrincipalName { get; set; }
+
     public long? CredentialId { get; set; }
     public Credential? Credential { get; set; }
 

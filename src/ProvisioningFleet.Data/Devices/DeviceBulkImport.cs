@@ -14,7 +14,8 @@ public sealed record ValidDevice(
     long? CredentialId,
     string[] Tags,
     bool Enabled,
-    bool RemediationExcluded);
+    bool RemediationExcluded,
+    string? Spn = null);
 
 /// <summary>
 /// Many devices written at once: copied into a temporary table with binary COPY and upserted by host
@@ -33,11 +34,11 @@ public static class DeviceBulkImport
             CREATE TEMP TABLE device_import (
                 host_name text NOT NULL, host_name_key text NOT NULL, endpoint text NOT NULL, transport text NOT NULL,
                 authentication text NOT NULL, credential_id bigint, tags text[] NOT NULL, tag_keys text[] NOT NULL,
-                enabled boolean NOT NULL, remediation_excluded boolean NOT NULL) ON COMMIT DROP
+                enabled boolean NOT NULL, remediation_excluded boolean NOT NULL, service_principal_name text) ON COMMIT DROP
             """, cancellationToken);
 
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY device_import (host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys, enabled, remediation_excluded) FROM STDIN (FORMAT BINARY)",
+            "COPY device_import (host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys, enabled, remediation_excluded, service_principal_name) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
         {
             foreach (var device in devices)
@@ -61,6 +62,7 @@ public static class DeviceBulkImport
                 await copy.WriteAsync(device.Tags.Select(Device.KeyOf).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(device.Enabled, NpgsqlDbType.Boolean, cancellationToken);
                 await copy.WriteAsync(device.RemediationExcluded, NpgsqlDbType.Boolean, cancellationToken);
+                await copy.WriteAsync(device.Spn, NpgsqlDbType.Text, cancellationToken);
             }
 
             await copy.CompleteAsync(cancellationToken);
@@ -70,20 +72,21 @@ public static class DeviceBulkImport
         await using var upsert = new NpgsqlCommand("""
             WITH upserted AS (
                 INSERT INTO devices (host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys,
-                                     enabled, remediation_excluded, state, created_at, updated_at)
+                                     enabled, remediation_excluded, service_principal_name, state, created_at, updated_at)
                 SELECT host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys,
-                       enabled, remediation_excluded, 'Unknown', @now, @now
+                       enabled, remediation_excluded, service_principal_name, 'Unknown', @now, @now
                 FROM device_import
                 ON CONFLICT (host_name_key) DO UPDATE SET
                     host_name = EXCLUDED.host_name, endpoint = EXCLUDED.endpoint, transport = EXCLUDED.transport,
                     authentication = EXCLUDED.authentication, credential_id = EXCLUDED.credential_id, tags = EXCLUDED.tags,
                     tag_keys = EXCLUDED.tag_keys, enabled = EXCLUDED.enabled, remediation_excluded = EXCLUDED.remediation_excluded,
-                    updated_at = EXCLUDED.updated_at
+                    service_principal_name = EXCLUDED.service_principal_name, updated_at = EXCLUDED.updated_at
                 -- Re-importing the same inventory must not rewrite 100,000 rows (and every index entry) for nothing.
                 WHERE (devices.host_name, devices.endpoint, devices.transport, devices.authentication, devices.credential_id,
-                       devices.tags, devices.enabled, devices.remediation_excluded)
+                       devices.tags, devices.enabled, devices.remediation_excluded, devices.service_principal_name)
                       IS DISTINCT FROM (EXCLUDED.host_name, EXCLUDED.endpoint, EXCLUDED.transport, EXCLUDED.authentication,
-                       EXCLUDED.credential_id, EXCLUDED.tags, EXCLUDED.enabled, EXCLUDED.remediation_excluded)
+                       EXCLUDED.credential_id, EXCLUDED.tags, EXCLUDED.enabled, EXCLUDED.remediation_excluded,
+                       EXCLUDED.service_principal_name)
                 RETURNING (xmax = 0) AS inserted)
             SELECT count(*) FILTER (WHERE inserted) FROM upserted
             """, connection);

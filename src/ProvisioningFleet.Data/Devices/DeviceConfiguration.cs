@@ -26,6 +26,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         device.Property(d => d.Endpoint).HasMaxLength(2048);
         device.Property(d => d.Transport).HasMaxLength(16);
         device.Property(d => d.Authentication).HasMaxLength(16);
+        device.Property(d => d.ServicePrincipalName).HasMaxLength(FleetLimits.ServicePrincipalName);
         device.Property(d => d.TagKeys);
         // A rare tag is found through the GIN index; a common one by the covering index above.
         device.HasIndex(d => d.TagKeys).HasMethod("gin");

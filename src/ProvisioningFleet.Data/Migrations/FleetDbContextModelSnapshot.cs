@@ -304,6 +304,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("remediation_excluded");
 
+                    b.Property<string>("ServicePrincipalName")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("service_principal_name");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -5,13 +5,17 @@ using ProvisioningFleet.Simulator.Hosting;
 
 namespace ProvisioningFleet.Simulator.Authentication;
 
-/// <summary>Who sent a request and how; <see cref="Session"/> is set for a Negotiate/NTLM connection.</summary>
-internal sealed record Caller(string UserName, NegotiateAuthentication? Session);
+/// <summary>
+/// Who sent a request and how; <see cref="Session"/> is set for a Negotiate/NTLM/Kerberos connection,
+/// with the <see cref="Protocol"/> its encrypted messages name.
+/// </summary>
+internal sealed record Caller(string UserName, NegotiateAuthentication? Session, string Protocol = SessionEncryption.SpnegoProtocol);
 
 /// <summary>
-/// Authentication as the WinRM service does it: Basic per request, Negotiate/NTLM per TCP connection
-/// (the handshake's 401 round trips, then every request on that connection is that user, and the
-/// session key seals its messages).
+/// Authentication as the WinRM service does it: Basic per request, Negotiate/NTLM/Kerberos per TCP
+/// connection (the handshake's 401 round trips, then every request on that connection is that user, and
+/// the session key seals its messages). Kerberos tickets are checked against the keytab the process's
+/// GSSAPI uses (<c>KRB5_KTNAME</c>, see <see cref="SimulatorOptions.KerberosKeytab"/>).
 /// </summary>
 internal sealed class ListenerAuthentication(SimulatorOptions options)
 {
@@ -59,6 +63,7 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
         }
 
         var scheme = header.StartsWith("Negotiate ", StringComparison.OrdinalIgnoreCase) ? "Negotiate"
+            : header.StartsWith("Kerberos ", StringComparison.OrdinalIgnoreCase) ? "Kerberos"
             : header.StartsWith("NTLM ", StringComparison.OrdinalIgnoreCase) ? "NTLM" : null;
         if (scheme is not null)
         {
@@ -98,6 +103,7 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
             state.Established = null;
             NtlmUserFile.Include(options.Users);
             var rawNtlm = token.AsSpan().StartsWith("NTLMSSP\0"u8);
+            // The Negotiate acceptor also takes raw Kerberos tokens (the Kerberos scheme).
             state.Handshake = new NegotiateAuthentication(new NegotiateAuthenticationServerOptions
             {
                 Package = rawNtlm ? "NTLM" : "Negotiate",
@@ -137,7 +143,7 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
         {
             context.Response.Headers.WWWAuthenticate = $"{scheme} {Convert.ToBase64String(reply)}";
         }
-        state.Established = new Caller(handshake.RemoteIdentity.Name ?? string.Empty, handshake);
+        state.Established = new Caller(handshake.RemoteIdentity.Name ?? string.Empty, handshake, SessionEncryption.ProtocolFor(scheme));
         return state.Established;
     }
 
@@ -194,6 +200,7 @@ internal sealed class ListenerAuthentication(SimulatorOptions options)
         if (options.AllowNegotiate)
         {
             schemes.Add("Negotiate");
+            schemes.Add("Kerberos");
         }
         if (options.AllowBasic && (context.Request.IsHttps || options.AllowUnencrypted))
         {

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace ProvisioningFleet.Simulator.Authentication;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace ProvisioningFleet.Simulator.Authentication;
 /// <see cref="System.Net.Security.NegotiateAuthentication"/>, so all hosts in a process share one file
 /// that holds every host's users; each host still checks the authenticated name against its own list.
 /// </summary>
-internal static partial class NtlmUserFile
+internal static class NtlmUserFile
 {
     public const string Variable = "NTLM_USER_FILE";
 
@@ -46,18 +44,8 @@ internal static partial class NtlmUserFile
                 File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
             File.Move(temporary, _path, overwrite: true);
-            Environment.SetEnvironmentVariable(Variable, _path);
-            if (!OperatingSystem.IsWindows())
-            {
-                // gss-ntlmssp reads the variable with getenv(); .NET's own setter does not reach the C environment.
-                _ = NativeEnvironment.setenv(Variable, _path, 1);
-            }
+            // gss-ntlmssp reads the variable with getenv(); .NET's own setter does not reach the C environment.
+            NativeEnvironment.Set(Variable, _path);
         }
-    }
-
-    private static partial class NativeEnvironment
-    {
-        [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int setenv(string name, string value, int overwrite);
     }
 }

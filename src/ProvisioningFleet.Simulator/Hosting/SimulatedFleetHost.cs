@@ -55,6 +55,10 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         if (options.AllowNegotiate)
         {
             NtlmUserFile.Include(options.Users);
+            if (options.KerberosKeytab is { } keytab)
+            {
+                NativeEnvironment.Set("KRB5_KTNAME", "FILE:" + Path.GetFullPath(keytab));
+            }
         }
 
         var builder = WebApplication.CreateSlimBuilder();

@@ -1,6 +1,9 @@
 namespace ProvisioningFleet.Simulator.Hosting;
 
-/// <summary>A user the simulated WinRM listeners accept (Basic, NTLM, Negotiate).</summary>
+/// <summary>
+/// A user the simulated WinRM listeners accept (Basic, NTLM, Negotiate, Kerberos). For Kerberos the KDC
+/// checks the password; the listener lets in the principal <c>UserName@Domain</c> (the realm).
+/// </summary>
 public sealed record SimulatedUser(string UserName, string Password, string? Domain = null);
 
 /// <summary>How the simulator listens and whom it lets in. Defaults suit tests: loopback, ephemeral port.</summary>
@@ -19,6 +22,13 @@ public sealed class SimulatorOptions
     public bool AllowBasic { get; set; } = true;
 
     public bool AllowNegotiate { get; set; } = true;
+
+    /// <summary>
+    /// The keytab with the devices' <c>HTTP/host</c> keys, for Kerberos. Process-wide (MIT reads
+    /// <c>KRB5_KTNAME</c>): set it before anything in the process uses GSSAPI. Null leaves the
+    /// environment's keytab (KRB5_KTNAME or /etc/krb5.keytab).
+    /// </summary>
+    public string? KerberosKeytab { get; set; }
 
     /// <summary>
     /// Windows' AllowUnencrypted: when false, Basic over plain HTTP is refused and every message of a

@@ -66,7 +66,7 @@ internal sealed class WsManListener(
             }
             try
             {
-                message = SessionEncryption.Unseal(caller.Session, body);
+                message = SessionEncryption.Unseal(caller.Session, caller.Protocol, context.Request.ContentType, body);
             }
             catch (InvalidDataException ex)
             {
@@ -139,8 +139,8 @@ internal sealed class WsManListener(
         context.Response.StatusCode = status;
         if (encrypted)
         {
-            replyBytes = SessionEncryption.Seal(caller!.Session!, replyBytes);
-            context.Response.ContentType = SessionEncryption.ContentType;
+            replyBytes = SessionEncryption.Seal(caller!.Session!, caller.Protocol, replyBytes);
+            context.Response.ContentType = SessionEncryption.ContentType(caller.Protocol);
         }
         else
         {

@@ -1,16 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Security.Authentication.ExtendedProtection;
 using Microsoft.Extensions.Logging;
 using ProvisioningFleet.WsMan.Cim;
 
 namespace ProvisioningFleet.WsMan.Transport;
 
 /// <summary>
-/// NTLM and Negotiate authenticate a TCP connection, and over HTTP the sealing keys belong to that
-/// connection too. So this transport owns exactly one kept-alive connection (a handler of its own with
-/// one connection per server), sends one request at a time in order (NTLM sealing counts messages),
-/// and authenticates again when the server answers 401, e.g. because the connection was replaced.
+/// NTLM, Negotiate and Kerberos authenticate a TCP connection, and over HTTP the sealing keys belong to
+/// that connection too. So this transport owns exactly one kept-alive connection (a handler of its own
+/// with one connection per server), sends one request at a time in order (sealing counts messages),
+/// and authenticates again when the server answers 401 (the connection was replaced or the server lost
+/// the context) or when the context's tickets have expired.
 /// </summary>
 internal sealed class NegotiateTransport : WsManTransport
 {
@@ -18,12 +20,21 @@ internal sealed class NegotiateTransport : WsManTransport
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ILogger _logger;
+    private readonly string _scheme;
+    private readonly MessageEncryption _encryption;
     private NegotiateAuthentication? _session;
+    private ChannelBinding? _binding;
 
     public NegotiateTransport(WsManClientOptions options, ILogger logger)
         : base(options, logger, maxConnections: 1)
     {
         _logger = logger;
+
+        // "Kerberos" carries raw Kerberos tokens (WinRM's Kerberos scheme); "Negotiate" carries SPNEGO,
+        // which picks Kerberos or NTLM, and NTLM is sent under Negotiate as Windows' own client does.
+        (_scheme, _encryption) = options.Authentication == WsManAuthentication.Kerberos
+            ? ("Kerberos", MessageEncryption.Kerberos)
+            : ("Negotiate", MessageEncryption.Spnego);
     }
 
     private bool Seals => !IsHttps;
@@ -39,8 +50,21 @@ internal sealed class NegotiateTransport : WsManTransport
                 using var request = NewRequest();
                 if (Seals)
                 {
-                    request.Content = new ByteArrayContent(SpnegoEncryption.Seal(session, envelope));
-                    request.Content.Headers.TryAddWithoutValidation("Content-Type", SpnegoEncryption.ContentType);
+                    if (!_encryption.TrySeal(session, envelope, out var sealedBody))
+                    {
+                        // The ticket behind the context has expired: fresh tickets, a fresh context, once.
+                        Forget();
+                        if (attempt == 0)
+                        {
+                            _logger.LogDebug("The security context with {Endpoint} expired; authenticating again", Options.Endpoint);
+                            continue;
+                        }
+
+                        throw new CimException(CimErrorCategory.AccessDenied, $"The security context with {Options.Endpoint.Host} expired at once after authenticating.");
+                    }
+
+                    request.Content = new ByteArrayContent(sealedBody);
+                    request.Content.Headers.TryAddWithoutValidation("Content-Type", _encryption.ContentType);
                 }
                 else
                 {
@@ -63,28 +87,27 @@ internal sealed class NegotiateTransport : WsManTransport
                     throw StatusError(response);
                 }
 
+                if (!Seals)
+                {
+                    return CarriesSoap(response) ? body : throw StatusError(response);
+                }
+
+                // On a sealed session only a sealed reply is the device's answer, faults included: a
+                // plain one could come from anyone on the path (a forged "invalid class" would hide a
+                // task sequence or fake a missing client).
+                if (_encryption.Matches(response.Content.Headers.ContentType))
+                {
+                    return _encryption.Unseal(session, body);
+                }
+
                 if (!CarriesSoap(response))
                 {
                     throw StatusError(response);
                 }
 
-                if (!Seals)
-                {
-                    return body;
-                }
-
-                if (IsEncrypted(response))
-                {
-                    return SpnegoEncryption.Unseal(session, body);
-                }
-
-                if (response.StatusCode == HttpStatusCode.OK && body.Length > 0)
-                {
-                    throw new CimException(CimErrorCategory.Protocol,
-                        $"{Options.Endpoint.Host} answered an encrypted request in clear; the reply is not trusted.");
-                }
-
-                return body;
+                throw new CimException(CimErrorCategory.Protocol,
+                    $"{Options.Endpoint.Host} answered an encrypted request in clear (HTTP {(int)response.StatusCode}); the reply is not trusted.",
+                    (int)response.StatusCode);
             }
         }
         catch
@@ -101,21 +124,22 @@ internal sealed class NegotiateTransport : WsManTransport
 
     private async Task<NegotiateAuthentication> AuthenticateAsync(CancellationToken cancellationToken)
     {
-        // Without a credential, Negotiate and Kerberos use the process's own identity (keytab or ticket cache).
-        var credential = Options.Credential;
+        // The context reads the binding in later legs (NTLM's last), so it lives as long as the session.
+        _binding?.Dispose();
+        _binding = IsHttps ? await ChannelBindingAsync(cancellationToken).ConfigureAwait(false) : null;
+        var package = Options.Authentication switch
+        {
+            WsManAuthentication.Ntlm => "NTLM",
+            WsManAuthentication.Kerberos => "Kerberos",
+            _ => "Negotiate",
+        };
         var session = new NegotiateAuthentication(new NegotiateAuthenticationClientOptions
         {
-            Package = Options.Authentication switch
-            {
-                WsManAuthentication.Ntlm => "NTLM",
-                WsManAuthentication.Kerberos => "Kerberos",
-                _ => "Negotiate",
-            },
-            Credential = credential is null
-                ? CredentialCache.DefaultNetworkCredentials
-                : new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
+            Package = package,
+            Credential = NetworkCredentialFor(Options.Credential, package),
             TargetName = Options.ServicePrincipalName ?? "HTTP/" + Options.Endpoint.IdnHost,
             RequiredProtectionLevel = Seals ? ProtectionLevel.EncryptAndSign : ProtectionLevel.None,
+            Binding = _binding,
         });
         try
         {
@@ -124,11 +148,11 @@ internal sealed class NegotiateTransport : WsManTransport
             {
                 if (status is not (NegotiateAuthenticationStatusCode.ContinueNeeded or NegotiateAuthenticationStatusCode.Completed) || outgoing is null)
                 {
-                    throw HandshakeFailed(status);
+                    throw leg == 0 ? await FirstLegFailedAsync(status, cancellationToken).ConfigureAwait(false) : HandshakeFailed(status);
                 }
 
                 using var request = NewRequest();
-                request.Headers.Authorization = new AuthenticationHeaderValue("Negotiate", Convert.ToBase64String(outgoing));
+                request.Headers.Authorization = new AuthenticationHeaderValue(_scheme, Convert.ToBase64String(outgoing));
                 request.Content = new ByteArrayContent([]);
                 request.Content.Headers.ContentType = SoapContentType;
                 using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -160,12 +184,6 @@ internal sealed class NegotiateTransport : WsManTransport
                     throw HandshakeFailed(status);
                 }
 
-                if (Seals && !string.Equals(session.Package, "NTLM", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new CimException(CimErrorCategory.Configuration,
-                        $"Negotiate with {Options.Endpoint.Host} chose {session.Package}; its message encryption over plain HTTP is not verified, so use HTTPS for Kerberos.");
-                }
-
                 return session;
             }
 
@@ -176,6 +194,42 @@ internal sealed class NegotiateTransport : WsManTransport
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Without a credential, Negotiate and Kerberos use the process's own identity (keytab or ticket
+    /// cache). A password credential gets its own tickets in a credential cache of its own, so several
+    /// credentials and realms never share one. <c>DOMAIN\user</c> becomes <c>user@DOMAIN</c>; for Kerberos
+    /// the realm is upper-cased, as Active Directory realms are and MIT compares them.
+    /// </summary>
+    private static NetworkCredential NetworkCredentialFor(WsManCredential? credential, string package) => credential switch
+    {
+        null => CredentialCache.DefaultNetworkCredentials,
+        { Domain: { Length: > 0 } domain } when package == "Kerberos" =>
+            new NetworkCredential(credential.UserName, credential.Password, domain.ToUpperInvariant()),
+        _ => new NetworkCredential(credential.UserName, credential.Password, credential.Domain ?? string.Empty),
+    };
+
+    /// <summary>
+    /// The <c>tls-server-end-point</c> binding of the TLS connection, so that a device with
+    /// <c>CbtHardeningLevel=Strict</c> accepts us. The first authentication opens the connection with a
+    /// bare request (answered 401) to learn the server's certificate; the binding hashes only that
+    /// certificate, so it stays valid on later connections to the same server.
+    /// </summary>
+    private async Task<ChannelBinding?> ChannelBindingAsync(CancellationToken cancellationToken)
+    {
+        if (TlsChannelBinding() is { } known)
+        {
+            return known;
+        }
+
+        using var request = NewRequest();
+        request.Content = new ByteArrayContent([]);
+        request.Content.Headers.ContentType = SoapContentType;
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ReadBoundedAsync(response, cancellationToken).ConfigureAwait(false);
+        return TlsChannelBinding()
+            ?? throw new CimException(CimErrorCategory.Tls, $"The TLS connection to {Options.Endpoint.Host} offers no tls-server-end-point channel binding.");
     }
 
     private static byte[]? ServerToken(HttpResponseMessage response)
@@ -200,8 +254,24 @@ internal sealed class NegotiateTransport : WsManTransport
         return null;
     }
 
-    private static bool IsEncrypted(HttpResponseMessage response) =>
-        string.Equals(response.Content.Headers.ContentType?.MediaType, "multipart/encrypted", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// The first token is where Kerberos gets its tickets, so that is where a wrong password, an unknown
+    /// user or SPN, no KDC or no realm mapping shows; the status alone does not tell them apart.
+    /// </summary>
+    private async Task<CimException> FirstLegFailedAsync(NegotiateAuthenticationStatusCode status, CancellationToken cancellationToken)
+    {
+        if (Options.Authentication != WsManAuthentication.Kerberos || Options.Credential is not { } credential)
+        {
+            return HandshakeFailed(status);
+        }
+
+        var targetName = Options.ServicePrincipalName ?? "HTTP/" + Options.Endpoint.IdnHost;
+        var credentialsRefused = status is NegotiateAuthenticationStatusCode.UnknownCredentials or NegotiateAuthenticationStatusCode.CredentialsExpired;
+        // libkrb5 blocks (bounded by krb5.conf's kdc_timeout); the caller's deadline still ends the wait.
+        var reason = await Task.Run(() => KerberosDiagnosis.Explain(credential, targetName, credentialsRefused, Options.Endpoint.Host), cancellationToken)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        return reason ?? HandshakeFailed(status);
+    }
 
     private CimException HandshakeFailed(NegotiateAuthenticationStatusCode status) => status switch
     {
@@ -217,6 +287,8 @@ internal sealed class NegotiateTransport : WsManTransport
     {
         _session?.Dispose();
         _session = null;
+        _binding?.Dispose();
+        _binding = null;
     }
 
     public override async ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Security.Authentication.ExtendedProtection;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -22,11 +23,28 @@ internal abstract class WsManTransport : IAsyncDisposable
     protected WsManTransport(WsManClientOptions options, ILogger logger, int maxConnections)
     {
         Options = options;
-        Http = new HttpClient(CreateHandler(options, logger, maxConnections), disposeHandler: true)
+        var handler = CreateHandler(options, logger, maxConnections);
+        if (options.Endpoint.Scheme == Uri.UriSchemeHttps)
+        {
+            // After TLS, the plaintext stream is the SslStream: its certificate gives the channel binding.
+            handler.PlaintextStreamFilter = (context, _) =>
+            {
+                if (context.PlaintextStream is SslStream tls)
+                {
+                    Volatile.Write(ref _tls, tls);
+                }
+
+                return ValueTask.FromResult(context.PlaintextStream);
+            };
+        }
+
+        Http = new HttpClient(handler, disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
     }
+
+    private SslStream? _tls;
 
     protected WsManClientOptions Options { get; }
 
@@ -54,9 +72,6 @@ internal abstract class WsManTransport : IAsyncDisposable
                     $"Basic authentication over plain HTTP would send the password in clear to {options.Endpoint}; use HTTPS or allow unencrypted traffic explicitly.");
             case WsManAuthentication.Basic:
                 return new BasicTransport(options, logger);
-            case WsManAuthentication.Kerberos when !https:
-                throw new CimException(CimErrorCategory.Configuration,
-                    $"Kerberos message encryption over plain HTTP is not verified; reach {options.Endpoint.Host} over HTTPS for Kerberos.");
             default:
                 return new NegotiateTransport(options, logger);
         }
@@ -99,6 +114,25 @@ internal abstract class WsManTransport : IAsyncDisposable
         Version = HttpVersion.Version11,
         VersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
+
+    /// <summary>
+    /// A copy of the <c>tls-server-end-point</c> channel binding of the latest TLS connection, or null
+    /// before the first one. A copy, because the connection's own binding goes when the connection closes.
+    /// </summary>
+    internal ChannelBinding? TlsChannelBinding()
+    {
+        var tls = Volatile.Read(ref _tls);
+        try
+        {
+            // The stream owns (and caches) its binding: copied, never disposed here.
+            var binding = tls?.TransportContext?.GetChannelBinding(ChannelBindingKind.Endpoint);
+            return binding is null || binding.IsInvalid ? null : CopiedChannelBinding.Of(binding);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Reads a reply body up to the cap, never more: a Content-Length over it fails before reading.</summary>
     protected async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)

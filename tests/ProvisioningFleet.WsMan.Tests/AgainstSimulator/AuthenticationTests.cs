@@ -106,15 +106,6 @@ public class AuthenticationTests(SimulatorFleet fleet) : IClassFixture<Simulator
         Assert.Equal(CimErrorCategory.Configuration, error.Category);
     }
 
-    [Fact]
-    public void Kerberos_over_plain_HTTP_is_refused_in_favour_of_HTTPS()
-    {
-        var error = Assert.Throws<CimException>(() => new WsManClient(Options(fleet.Strict.EndpointFor("pc-stuck"), WsManAuthentication.Kerberos)));
-
-        Assert.Equal(CimErrorCategory.Configuration, error.Category);
-        Assert.Contains("HTTPS", error.Message);
-    }
-
     [Theory]
     [InlineData(WsManAuthentication.Ntlm)]
     [InlineData(WsManAuthentication.Negotiate)]

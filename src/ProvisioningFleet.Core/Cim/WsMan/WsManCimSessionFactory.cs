@@ -9,7 +9,7 @@ namespace ProvisioningFleet.Core.Cim.WsMan;
 /// <summary>
 /// Opens <see cref="ICimSession"/>s over WS-Management, pooling one authenticated client per endpoint
 /// and credential. Opening never contacts the device and never throws: a target that can never work
-/// (Basic over HTTP without AllowUnencrypted, Kerberos over plain HTTP, a missing credential) gives a
+/// (Basic over HTTP without AllowUnencrypted, Basic or NTLM without a credential) gives a
 /// session whose every call fails with a Configuration <see cref="CimException"/>.
 /// </summary>
 public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposable
@@ -52,6 +52,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
             _ => WsManAuthentication.Negotiate,
         },
         Credential = target.Credential is { } c ? new WsManCredential(c.UserName, c.Password, c.Domain) : null,
+        ServicePrincipalName = target.ServicePrincipalName,
         AllowUnencrypted = _settings.AllowUnencrypted,
         OperationTimeout = _settings.OperationTimeout,
         ConnectTimeout = _settings.ConnectTimeout,

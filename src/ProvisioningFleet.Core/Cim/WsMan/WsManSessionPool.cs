@@ -120,11 +120,12 @@ internal sealed class WsManSessionPool(
     }
 
     /// <summary>The password enters the key only as a hash, so rotation opens a new session and memory holds no extra copy.</summary>
-    private sealed record PoolKey(Uri Endpoint, WsManAuthentication Authentication, string? UserName, string? Domain, string? PasswordHash)
+    private sealed record PoolKey(Uri Endpoint, WsManAuthentication Authentication, string? ServicePrincipalName, string? UserName, string? Domain, string? PasswordHash)
     {
         public static PoolKey For(WsManClientOptions options) => new(
             options.Endpoint,
             options.Authentication,
+            options.ServicePrincipalName,
             options.Credential?.UserName.ToUpperInvariant(),
             options.Credential?.Domain?.ToUpperInvariant(),
             options.Credential is { } c ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(c.Password))) : null);
