@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Notifications;
 
 namespace ProvisioningFleet.Api.Sweeps;
 
@@ -115,6 +116,11 @@ public static class SweepLedger
             WHERE id = {sweepId} AND status = 'Running'
             RETURNING status AS "Value"
             """).ToListAsync(cancellationToken);
+        if (status.Count == 1)
+        {
+            await NotificationOutbox.RecordSweepFinishedAsync(db, sweepId, cancellationToken);
+        }
+
         await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM sweep_shards WHERE sweep_id = {sweepId}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return status.SingleOrDefault();
