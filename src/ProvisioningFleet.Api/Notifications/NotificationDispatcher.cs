@@ -65,9 +65,12 @@ public sealed partial class NotificationDispatcher(
             return;
         }
 
+        // One run sends for at most about a delivery timeout (plus the last call), so that a busy channel sending
+        // event by event never holds the drain, and with it every other channel's new events, for long.
+        var started = time.GetTimestamp();
         try
         {
-            for (var message = 0; message < MessagesPerClaim; message++)
+            for (var message = 0; message < MessagesPerClaim && time.GetElapsedTime(started) < settings.DeliveryTimeout; message++)
             {
                 var channel = await db.NotificationChannels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channelId, cancellationToken);
                 if (channel is not { Enabled: true })

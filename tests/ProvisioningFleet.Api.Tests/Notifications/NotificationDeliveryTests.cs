@@ -23,6 +23,7 @@ public sealed class NotificationDeliveryTests(PostgresFixture postgres, SmtpSink
     {
         NotificationSettings.Configure(settings);
         NotificationSettings.UseSmtp(settings, smtp.Sink.Port);
+        settings["Fleet:Notifications:MaxAttempts"] = "3";
     }
 
     [Fact]
@@ -61,6 +62,29 @@ public sealed class NotificationDeliveryTests(PostgresFixture postgres, SmtpSink
         Assert.Contains("HTTP 500", log[1].Error);
         Assert.Equal(body.GetProperty("id").GetInt64(), log[0].EventId);
         Assert.Equal(0, (await Fleet.Admin.GetFromJsonAsync<NotificationChannelView>($"/api/v1/notifications/{channel.Id}", Json.Options))!.Pending);
+    }
+
+    [Fact]
+    public async Task A_message_refused_at_every_attempt_is_abandoned_after_the_last_and_logged()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.Answer = _ => 503;
+        var channel = await CreateAsync(new { name = "refusing-" + Fleet.Tag, kind = "Webhook", url = receiver.UrlFor("/no").ToString(), events = new[] { "device.overdue" } });
+        var stuck = await Fleet.AddAsync("refused", d => d.EnterProvisioningMode(TimeSpan.FromDays(3)));
+
+        await ProbeAsync(stuck);
+
+        var log = await DeliveriesAsync(channel.Id, 3);
+        Assert.Equal(
+            [(NotificationDeliveryStatus.Abandoned, 3), (NotificationDeliveryStatus.Failed, 2), (NotificationDeliveryStatus.Failed, 1)],
+            log.Select(d => (d.Status, d.Attempt)));
+        Assert.All(log, d => Assert.Equal(503, d.ResponseCode));
+        // Back-off doubles: 300 ms, then 600 ms.
+        Assert.True(log[0].At - log[1].At >= TimeSpan.FromMilliseconds(550) && log[1].At - log[2].At >= TimeSpan.FromMilliseconds(250));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(3, receiver.Requests.Count);
+        var view = (await Fleet.Admin.GetFromJsonAsync<NotificationChannelView>($"/api/v1/notifications/{channel.Id}", Json.Options))!;
+        Assert.Equal((0, 0, (DateTimeOffset?)null), (view.Pending, view.ConsecutiveFailures, view.NextAttemptAt));
     }
 
     [Fact]
