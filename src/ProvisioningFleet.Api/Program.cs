@@ -8,6 +8,7 @@ using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Keys;
+using ProvisioningFleet.Api.Notifications;
 using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Api.Operators;
 using ProvisioningFleet.Api.Policy;
@@ -29,6 +30,7 @@ builder.AddProvisioningEngine();
 builder.AddFleetJobs();
 builder.AddRemediations();
 builder.AddSweeps();
+builder.AddNotifications();
 builder.AddFleetObservability();
 builder.AddDemoFleet();
 
@@ -47,6 +49,7 @@ app.MapRemediationEndpoints();
 app.MapSweepEndpoints();
 app.MapFleetSummaryEndpoints();
 app.MapPolicyEndpoints();
+app.MapNotificationEndpoints();
 app.MapFleetMetrics();
 app.MapOperatorsUi();
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -12,22 +13,12 @@ namespace ProvisioningFleet.Api.Observability;
 public static class FleetObservabilityExtensions
 {
     /// <summary>
-    /// JSON logs with scopes (device and sweep ids travel in scopes), the fleet's metrics for Prometheus,
+    /// Console logs (FleetConsoleLogging: plain for people, JSON with scope fields elsewhere), the fleet's metrics for Prometheus,
     /// traces of probes and remediations, and OTLP export when an endpoint is configured.
     /// </summary>
     public static IHostApplicationBuilder AddFleetObservability(this IHostApplicationBuilder builder)
     {
-        // JSON unless an operator asked for another console format (e.g. "simple" on a developer's box).
-        if (string.IsNullOrWhiteSpace(builder.Configuration["Logging:Console:FormatterName"]))
-        {
-            builder.Logging.AddJsonConsole();
-        }
-        builder.Services.Configure<JsonConsoleFormatterOptions>(options =>
-        {
-            options.IncludeScopes = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
+        builder.AddFleetConsoleLogging();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<FleetTelemetry>();

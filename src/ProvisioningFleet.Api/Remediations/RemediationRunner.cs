@@ -8,6 +8,7 @@ using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.Notifications;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.WsMan.Cim;
 
@@ -124,6 +125,7 @@ public sealed class RemediationRunner(
         await using (var db = await contexts.CreateDbContextAsync(CancellationToken.None))
         {
             db.Remediations.Update(record);
+            NotificationOutbox.AddRemediationFinished(db, record);
             await db.SaveChangesAsync(CancellationToken.None);
         }
 

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Data;
 
@@ -24,8 +26,39 @@ internal sealed class FleetDatabaseMigrator(IDbContextFactory<FleetDbContext> co
                 "Create it (an empty database is enough) or correct the connection string.");
         }
 
+        if (createDatabase)
+        {
+            await CreateIfMissingAsync(db.Database.GetConnectionString()!, cancellationToken);
+        }
+
         logger.LogInformation("Migrating the database schema");
+        // Made first, so that the migrator's opening read of it cannot fail (and log an error) on an empty database.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates the (demo) database through the maintenance database: EF Core's own check connects to the missing
+    /// database first and logs the failure as an error, which a first start must not show.
+    /// </summary>
+    private async Task CreateIfMissingAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = target.Database ?? throw new FleetConfigurationException("The connection string names no database.");
+        target.Database = "postgres";
+        target.Pooling = false;
+        await using var connection = new NpgsqlConnection(target.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @name)", connection);
+        exists.Parameters.AddWithValue("name", name);
+        if ((bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+        {
+            return;
+        }
+
+        logger.LogInformation("Creating the database {Database}", name);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name.Replace("\"", "\"\"")}\"", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data.Notifications;
 
 namespace ProvisioningFleet.Data.Devices;
 
@@ -57,6 +58,7 @@ public static class VerdictRecorder
             insert.Parameters.AddWithValue("from_state", changed.Select(v => previous[v.DeviceId]).ToArray());
             insert.Parameters.Add(new NpgsqlParameter("sweep_id", NpgsqlDbType.Bigint) { Value = (object?)sweepId ?? DBNull.Value });
             await insert.ExecuteNonQueryAsync(cancellationToken);
+            await NotificationOutbox.RecordStateChangesAsync(db, changed.Select(v => (v.DeviceId, previous[v.DeviceId], v.Verdict)), sweepId, cancellationToken);
         }
 
         return changed.Length;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using ProvisioningFleet.Data.Notifications;
+
 namespace ProvisioningFleet.Data.Sweeps;
 
 /// <summary>What a batch of devices added to a sweep's counters.</summary>
@@ -122,6 +124,11 @@ public static class SweepLedger
             WHERE id = {sweepId} AND status = 'Running'
             RETURNING status AS "Value"
             """).ToListAsync(cancellationToken);
+        if (status.Count == 1)
+        {
+            await NotificationOutbox.RecordSweepFinishedAsync(db, sweepId, cancellationToken);
+        }
+
         await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM sweep_shards WHERE sweep_id = {sweepId}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return status.SingleOrDefault();

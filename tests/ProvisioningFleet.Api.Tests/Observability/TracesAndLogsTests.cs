@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Core.Telemetry;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
@@ -27,7 +28,7 @@ public sealed class TracesAndLogsTests(PostgresFixture postgres) : FleetApiTest(
     {
         var console = Api.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
         var json = Api.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue;
-        Assert.Equal(ConsoleFormatterNames.Json, console.FormatterName);
+        Assert.Equal(FleetJsonConsoleFormatter.FormatterName, console.FormatterName);
         Assert.True(json.IncludeScopes);
         Assert.True(json.UseUtcTimestamp);
     }
