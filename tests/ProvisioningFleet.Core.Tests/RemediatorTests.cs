@@ -147,7 +147,9 @@ public class RemediatorTests
         device.HangsAfterEffect.Add(SetMode);
         var remediator = new Remediator(TimeProvider.System, new RemediationOptions
         {
-            Timeout = TimeSpan.FromSeconds(10), FixCallTimeout = TimeSpan.FromMilliseconds(200), VerifyInterval = TimeSpan.FromMilliseconds(5),
+            Timeout = TimeSpan.FromSeconds(10),
+            FixCallTimeout = TimeSpan.FromMilliseconds(200),
+            VerifyInterval = TimeSpan.FromMilliseconds(5),
         });
 
         var result = await remediator.RemediateAsync(device, verdict, new RemediationRequest(), new RemediationPolicy(), CancellationToken.None);
@@ -164,7 +166,10 @@ public class RemediatorTests
         device.Hangs.Add(SetMode);
         var remediator = new Remediator(TimeProvider.System, new RemediationOptions
         {
-            Timeout = TimeSpan.FromSeconds(10), FixCallTimeout = TimeSpan.FromMilliseconds(200), VerifyAttempts = 2, VerifyInterval = TimeSpan.FromMilliseconds(5),
+            Timeout = TimeSpan.FromSeconds(10),
+            FixCallTimeout = TimeSpan.FromMilliseconds(200),
+            VerifyAttempts = 2,
+            VerifyInterval = TimeSpan.FromMilliseconds(5),
         });
 
         var result = await remediator.RemediateAsync(device, verdict, new RemediationRequest(), new RemediationPolicy(), CancellationToken.None);

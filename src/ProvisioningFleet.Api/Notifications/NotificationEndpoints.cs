@@ -11,6 +11,7 @@ using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
+using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Notifications;
 
@@ -84,11 +85,11 @@ public static partial class NotificationEndpoints
     private static async Task<Results<Ok<PagedList<NotificationChannelView>>, ValidationProblem>> ListAsync(
         FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         return TypedResults.Ok(await paging.ToPagedListAsync(
@@ -184,11 +185,11 @@ public static partial class NotificationEndpoints
     private static async Task<Results<Ok<PagedList<NotificationDeliveryView>>, ValidationProblem, NotFound<ProblemDetails>>> DeliveriesAsync(
         long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         if (!await db.NotificationChannels.AnyAsync(c => c.Id == id, cancellationToken))
@@ -207,7 +208,7 @@ public static partial class NotificationEndpoints
     /// <summary>Validates the input and applies it to <paramref name="channel"/>; nothing is changed when it is invalid.</summary>
     private static ValidationProblem? Apply(NotificationChannel channel, NotificationChannelInput input, ChannelSecrets secrets, SmtpOptions smtp, DateTimeOffset now, bool creating)
     {
-        var errors = new QueryErrors();
+        var errors = new ValidationErrors();
         var name = input.Name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
@@ -319,7 +320,7 @@ public static partial class NotificationEndpoints
 
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         channel.Name = name!;

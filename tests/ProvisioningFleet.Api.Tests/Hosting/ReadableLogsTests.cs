@@ -1,15 +1,11 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using ProvisioningFleet.Api.Hosting;
-using ProvisioningFleet.Data.Local;
+using ProvisioningFleet.Api.Observability;
+using ProvisioningFleet.LocalServices;
+using ProvisioningFleet.Testing;
 
 namespace ProvisioningFleet.Api.Tests.Hosting;
 
@@ -57,68 +53,20 @@ public sealed class ReadableLogsTests
     {
         Assert.True(LocalPostgresCluster.FindBinaries() is not null, LocalPostgresCluster.InstallHint);
         var dataPath = Path.Combine(Path.GetTempPath(), $"provisioningfleet-demo-logs-{Guid.NewGuid():N}");
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"));
-        foreach (var argument in new[] { "--demo", "--urls", $"http://127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("ConnectionStrings", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Fleet", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Logging", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
+        var baseAddress = new Uri($"http://127.0.0.1:{FreePort.OnLoopback()}");
         // Production, as a container would run it: demo mode alone makes the log plain.
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Fleet__Demo__DataPath"] = dataPath;
-        start.Environment["Fleet__Demo__Devices"] = "100";
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-            while (true)
-            {
-                Assert.False(process.HasExited, $"The demo exited:\n{output}");
-                Assert.True(DateTime.UtcNow < deadline, $"The demo did not become ready:\n{output}");
-                try
-                {
-                    // Ready, and the first sweep has fixed a stuck client (3% of the demo fleet are): the demo's first minute.
-                    if ((await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK && Lines(output).Any(l => l.Contains(": Remediated")))
-                    {
-                        break;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    // Not listening yet.
-                }
+        await using var service = ServiceProcess.Start(
+            Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"),
+            ["--demo", "--urls", baseAddress.ToString()],
+            new Dictionary<string, string?> { ["Fleet__Demo__DataPath"] = dataPath, ["Fleet__Demo__Devices"] = "100" },
+            AppContext.BaseDirectory);
+        await service.WaitUntilReadyAsync(baseAddress, TimeSpan.FromMinutes(3));
+        // The first sweep fixes a stuck client (3% of the demo fleet are): the demo's first minute.
+        await Eventually.MatchAsync(() => Task.FromResult(Lines(service.Output)), lines => lines.Any(l => l.Contains(": Remediated")),
+            "a remediation in the demo's log", TimeSpan.FromMinutes(3));
+        await service.StopAsync(TimeSpan.FromSeconds(60));
 
-                await Task.Delay(250);
-            }
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                _ = Kill(process.Id, 15);
-                if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-
-            process.WaitForExit();
-        }
-
-        var lines = Lines(output);
+        var lines = Lines(service.Output);
         Assert.DoesNotContain(lines, l => l.StartsWith('{'));
         Assert.DoesNotContain(lines, l => l.Contains("Dictionary`2"));
         Assert.DoesNotContain(lines, l => l.Contains(" fail: ") || l.Contains(" crit: "));
@@ -126,23 +74,8 @@ public sealed class ReadableLogsTests
         Directory.Delete(dataPath, recursive: true);
     }
 
-    private static List<string> Lines(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+    private static List<string> Lines(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
 
     private sealed class StaticOptions(JsonConsoleFormatterOptions value) : IOptionsMonitor<JsonConsoleFormatterOptions>
     {

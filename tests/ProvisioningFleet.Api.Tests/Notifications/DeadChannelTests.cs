@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
-using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Notifications;
-using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Api.Tests.Engine;
 using ProvisioningFleet.Data.Notifications;
 using ProvisioningFleet.Data.Sweeps;

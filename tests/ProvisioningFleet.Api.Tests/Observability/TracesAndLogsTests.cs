@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Core.Telemetry;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;

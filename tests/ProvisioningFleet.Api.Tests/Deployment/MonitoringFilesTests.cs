@@ -5,12 +5,13 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ProvisioningFleet.Api.Notifications;
 using ProvisioningFleet.Api.Tests.Engine;
-using ProvisioningFleet.Api.Tests.Operators;
+using ProvisioningFleet.Api.Tests.Notifications;
+using ProvisioningFleet.Api.Tests.Observability;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Testing;
 
-namespace ProvisioningFleet.Api.Tests.Notifications;
+namespace ProvisioningFleet.Api.Tests.Deployment;
 
 /// <summary>
 /// deploy/prometheus and deploy/grafana: well-formed (promtool when installed, parsed either way), and built

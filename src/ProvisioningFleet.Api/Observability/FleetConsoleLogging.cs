@@ -5,8 +5,9 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using ProvisioningFleet.Api.Demo;
 
-namespace ProvisioningFleet.Api.Hosting;
+namespace ProvisioningFleet.Api.Observability;
 
 /// <summary>
 /// The console log: one plain line per event where a person reads it (Development and demo mode), one JSON
