@@ -6,6 +6,7 @@ using ProvisioningFleet.Data.Access;
 using ProvisioningFleet.Data.Audit;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
+using ProvisioningFleet.Data.InventorySources;
 using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
@@ -25,6 +26,8 @@ public class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContex
     public DbSet<Sweep> Sweeps => Set<Sweep>();
     public DbSet<FleetPolicy> Policies => Set<FleetPolicy>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<InventorySource> InventorySources => Set<InventorySource>();
+    public DbSet<InventorySyncRun> InventorySyncRuns => Set<InventorySyncRun>();
 
     /// <summary>The ASP.NET Core Data Protection key ring; each key is itself encrypted outside the database's reach.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -54,6 +57,9 @@ public class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContex
         StoreByName<RemediationSkipReason>(configurationBuilder);
         StoreByName<SweepStatus>(configurationBuilder);
         StoreByName<SweepTrigger>(configurationBuilder);
+        StoreByName<InventoryRemovalAction>(configurationBuilder);
+        StoreByName<InventorySyncStatus>(configurationBuilder);
+        StoreByName<InventorySyncTrigger>(configurationBuilder);
     }
 
     // By name, so that the rows read the same as the API and a reordered enum cannot change their meaning.
