@@ -5,6 +5,7 @@ using ProvisioningFleet.Api.Demo;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
+using ProvisioningFleet.Api.InventorySources;
 using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Api.Operators;
 using ProvisioningFleet.Api.Storage;
@@ -19,6 +20,7 @@ builder.AddFleetAuthentication();
 builder.AddFleetCredentials();
 builder.AddFleetInventory();
 builder.AddProvisioningEngine();
+builder.AddInventorySources();
 builder.AddFleetObservability();
 builder.AddDemoFleet();
 
@@ -33,6 +35,7 @@ app.MapAuditApi();
 app.MapCredentialApi();
 app.MapDeviceApi();
 app.MapProvisioningEngineApi();
+app.MapInventorySourceEndpoints();
 app.MapFleetMetrics();
 app.MapOperatorsUi();
 

@@ -6,7 +6,10 @@ using ProvisioningFleet.Core.Verdicts;
 
 namespace ProvisioningFleet.Api.Devices;
 
-/// <summary>A device as the contract shows it (api.md, "The device view"); the verdict fields are null until the first probe.</summary>
+/// <summary>
+/// A device as the contract shows it (api.md, "The device view"); the verdict fields are null until the first probe.
+/// <see cref="Source"/> names the inventory source that brought it (null for a device created by hand).
+/// </summary>
 public sealed record DeviceView(
     long Id,
     string HostName,
@@ -30,7 +33,9 @@ public sealed record DeviceView(
     ErrorView? LastError,
     RemediationView? LastRemediation,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? Source,
+    string? ExpectedClientId)
 {
     /// <summary>For queries: one SQL statement with the credential's name and the last remediation joined in.</summary>
     public static readonly Expression<Func<Device, DeviceView>> Projection = d => new DeviceView(
@@ -50,5 +55,7 @@ public sealed record DeviceView(
                 d.LastRemediation.ErrorCategory == null
                     ? null
                     : new ErrorView(d.LastRemediation.ErrorCategory.Value, d.LastRemediation.ErrorMessage, d.LastRemediation.ErrorCode)),
-        d.CreatedAt, d.UpdatedAt);
+        d.CreatedAt, d.UpdatedAt,
+        d.InventorySource == null ? null : d.InventorySource.Name,
+        d.ExpectedClientId);
 }

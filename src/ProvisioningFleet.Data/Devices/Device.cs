@@ -59,6 +59,7 @@ public class Device
 
     /// <summary>The inventory source that brought the device; null for a device created by hand or imported.</summary>
     public long? InventorySourceId { get; set; }
+    public InventorySources.InventorySource? InventorySource { get; set; }
 
     /// <summary>The site's ResourceID of the member behind the device (with <see cref="InventorySourceId"/>).</summary>
     public long? SourceResourceId { get; set; }

@@ -57,7 +57,7 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
             .OnDelete(DeleteBehavior.Restrict);
         device.Property(d => d.ExpectedClientId).HasMaxLength(128);
         // A deleted source leaves its devices behind as manual ones.
-        device.HasOne<InventorySources.InventorySource>().WithMany().HasForeignKey(d => d.InventorySourceId).OnDelete(DeleteBehavior.SetNull);
+        device.HasOne(d => d.InventorySource).WithMany().HasForeignKey(d => d.InventorySourceId).OnDelete(DeleteBehavior.SetNull);
         // A sync finds its devices by source and resource, and one resource is one device of a source.
         device.HasIndex(d => new { d.InventorySourceId, d.SourceResourceId })
             .HasDatabaseName("ux_devices_source_resource")
