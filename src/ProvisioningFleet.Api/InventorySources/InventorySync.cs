@@ -34,10 +34,23 @@ public sealed class InventorySync(
 {
     private readonly ILogger _logger = loggers.CreateLogger<InventorySync>();
 
+    /// <summary>
+    /// A run still queued or running this long after it was requested lost its job (a crash between the
+    /// run's record and its job, say); it no longer blocks the source. A sync of 100,000 members takes minutes.
+    /// </summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
+
     /// <summary>A queued run, or null when a sync of the source is already queued or running.</summary>
     public async Task<InventorySyncRun?> RequestAsync(long sourceId, InventorySyncTrigger trigger, bool dryRun, string actor, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var abandoned = time.GetUtcNow() - AbandonedAfter;
+        await db.InventorySyncRuns
+            .Where(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running) && r.RequestedAt < abandoned)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(r => r.Status, InventorySyncStatus.Failed)
+                .SetProperty(r => r.FinishedAt, time.GetUtcNow())
+                .SetProperty(r => r.Error, $"Abandoned: still unfinished {AbandonedAfter.TotalMinutes:0} minutes after it was requested."), cancellationToken);
         var run = new InventorySyncRun
         {
             SourceId = sourceId,

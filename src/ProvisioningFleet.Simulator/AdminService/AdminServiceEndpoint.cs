@@ -94,12 +94,13 @@ internal sealed class AdminServiceEndpoint(SimulatedSite site, SimulatorOptions 
             return;
         }
 
-        var rows = RowsOf(wmiClass.ToUpperInvariant(), terms);
         var skip = int.TryParse(query["$skiptoken"], NumberStyles.None, CultureInfo.InvariantCulture, out var token) ? token : 0;
-        var page = rows.Skip(skip).Take(site.PageSize).ToList();
+        // Rows are built for the page only (one more tells whether another page follows): a 100,000-member collection stays cheap to page through.
+        var page = RowsOf(wmiClass.ToUpperInvariant(), terms).Skip(skip).Take(site.PageSize + 1).ToList();
         string? nextLink = null;
-        if (skip + page.Count < rows.Count)
+        if (page.Count > site.PageSize)
         {
+            page.RemoveAt(page.Count - 1);
             nextLink = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}"
                 + $"?$filter={Uri.EscapeDataString(query["$filter"].ToString())}&$select={Uri.EscapeDataString(query["$select"].ToString())}&$skiptoken={skip + page.Count}";
         }
@@ -132,7 +133,7 @@ internal sealed class AdminServiceEndpoint(SimulatedSite site, SimulatorOptions 
         json.WriteEndObject();
     }
 
-    private List<Dictionary<string, object?>> RowsOf(string wmiClass, List<(string Property, string Value)> terms)
+    private IEnumerable<Dictionary<string, object?>> RowsOf(string wmiClass, List<(string Property, string Value)> terms)
     {
         bool Matches(Dictionary<string, object?> row) =>
             terms.Count == 0 || terms.Any(t => string.Equals(Text(row[t.Property]), t.Value, StringComparison.OrdinalIgnoreCase));
@@ -141,17 +142,17 @@ internal sealed class AdminServiceEndpoint(SimulatedSite site, SimulatorOptions 
         {
             case "SMS_FULLCOLLECTIONMEMBERSHIP":
                 var collections = terms.Count > 0 && terms.All(t => t.Property == "CollectionID") ? terms.Select(t => t.Value).ToList() : null;
-                return [.. site.Memberships(collections).Select(m => MemberRow(m.CollectionId, m.Record)).Where(Matches)];
+                return site.Memberships(collections).Select(m => MemberRow(m.CollectionId, m.Record)).Where(Matches);
             case "SMS_R_SYSTEM":
                 var ids = terms.Count > 0 && terms.All(t => t.Property == "ResourceId")
                     ? terms.Select(t => long.TryParse(t.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : -1).ToList()
                     : null;
-                return [.. site.Records(ids).Select(SystemRow).Where(Matches)];
+                return site.Records(ids).Select(SystemRow).Where(Matches);
             default:
-                return [.. site.Collections().Select(c => new Dictionary<string, object?>
+                return site.Collections().Select(c => new Dictionary<string, object?>
                 {
                     ["CollectionID"] = c.Id, ["Name"] = c.Name, ["MemberCount"] = c.Count,
-                }).Where(Matches)];
+                }).Where(Matches);
         }
     }
 

@@ -130,6 +130,18 @@ public sealed class InventorySourceCrudTests(PostgresFixture postgres) : FleetAp
         Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
         Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, (await _site.Admin.PostAsJsonAsync("/api/v1/inventory-sources/999999/sync", new { })).StatusCode);
+
+        // A run that lost its job long ago no longer blocks the source.
+        await using (var db = Api.CreateDbContext())
+        {
+            await db.InventorySyncRuns.Where(r => r.SourceId == source.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(r => r.RequestedAt, DateTimeOffset.UtcNow - InventorySync.AbandonedAfter - TimeSpan.FromMinutes(1)));
+        }
+
+        var run = await _site.SyncAsync(source.Id, dryRun: true);
+        Assert.Equal(InventorySyncStatus.Completed, run.Status);
+        var runs = await _site.Admin.GetFromJsonAsync<Lists.PagedList<InventorySyncRunView>>($"/api/v1/inventory-sources/{source.Id}/runs", Json.Options);
+        Assert.Contains(runs!.Items, r => r.Status == InventorySyncStatus.Failed && r.Error!.StartsWith("Abandoned", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NotFound, (await _site.Admin.GetAsync("/api/v1/inventory-sources/runs/999999")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _site.Admin.GetAsync("/api/v1/inventory-sources/999999/runs")).StatusCode);
     }
