@@ -40,6 +40,9 @@ public sealed class InventorySync(
     /// </summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
 
+    /// <summary>The bound on each statement of the write; the whole sync stays well inside <see cref="AbandonedAfter"/>.</summary>
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>A queued run, or null when a sync of the source is already queued or running.</summary>
     public async Task<InventorySyncRun?> RequestAsync(long sourceId, InventorySyncTrigger trigger, bool dryRun, string actor, CancellationToken cancellationToken)
     {
@@ -207,6 +210,8 @@ public sealed class InventorySync(
     private async Task WriteAsync(long runId, InventorySource source, SyncPlan plan, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // One transaction writes every member; measured here: over 30 s (the default) for 100,000 on a busy 2-core machine.
+        db.Database.SetCommandTimeout(WriteTimeout);
         var run = await db.InventorySyncRuns.SingleAsync(r => r.Id == runId, cancellationToken);
         var now = time.GetUtcNow();
         InventorySyncChanges changes;

@@ -40,9 +40,12 @@ public static class InventorySyncWriter
         var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("A sync is written inside a transaction.");
 
+        // The caller's timeout (EF's), not the connection's 30 s default: 100,000 rows take longer on a busy server.
+        var timeout = db.Database.GetCommandTimeout() ?? 30;
+
         async Task<int> ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
         {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            await using var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = timeout };
             foreach (var (name, value) in parameters)
             {
                 command.Parameters.AddWithValue(name, value);
@@ -65,6 +68,7 @@ public static class InventorySyncWriter
             "COPY inventory_members (resource_id, name, host_name, host_name_key, endpoint, transport, authentication, credential_id, tags, tag_keys, expected_client_id) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
         {
+            copy.Timeout = TimeSpan.FromSeconds(timeout);
             foreach (var member in members)
             {
                 await copy.StartRowAsync(cancellationToken);
@@ -183,7 +187,7 @@ public static class InventorySyncWriter
             marked AS (
                 UPDATE inventory_members m SET device_id = i.id FROM inserted i WHERE i.source_resource_id = m.resource_id RETURNING 1)
             SELECT count(*) FROM marked
-            """, connection, transaction))
+            """, connection, transaction) { CommandTimeout = timeout })
         {
             insert.Parameters.AddWithValue("source", sourceId);
             insert.Parameters.AddWithValue("now", now);
@@ -196,7 +200,7 @@ public static class InventorySyncWriter
                    coalesce(conflict_detail, 'A device named ' || host_name || ' was created while the sync ran.')
             FROM inventory_members WHERE conflict IS NOT NULL OR device_id IS NULL
             ORDER BY name, resource_id
-            """, connection, transaction))
+            """, connection, transaction) { CommandTimeout = timeout })
         {
             read.Parameters.AddWithValue("hand_made", InventorySkipReasons.HandMadeDevice);
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
