@@ -9,6 +9,8 @@ namespace ProvisioningFleet.Bench.Hosting;
 /// The built service as its own process, on a private PostgreSQL cluster with an empty database, so that
 /// what a bench measures is the real thing over real HTTP: a production start-up (migrations included),
 /// a bootstrap Admin key, a key-ring certificate of its own. Stopped with SIGTERM, as an orchestrator would.
+/// The reliability tests use it too: they kill the process (<see cref="KillAsync"/>), start it again on the same
+/// database (<see cref="StartAgainAsync"/>) and stop or restart the database under it (<see cref="Cluster"/>).
 /// </summary>
 public sealed class BenchService : IAsyncDisposable
 {
@@ -17,17 +19,31 @@ public sealed class BenchService : IAsyncDisposable
 
     private readonly LocalPostgresCluster _cluster;
     private readonly string _certificate;
-    private readonly ServiceProcess _service;
+    private readonly string _apiDll;
+    private readonly Dictionary<string, string?> _environment;
+    private readonly Action<string> _output;
+    private readonly Action<string> _error;
+    private ServiceProcess _service;
 
-    private BenchService(LocalPostgresCluster cluster, string certificate, ServiceProcess service, int port)
+    private BenchService(
+        LocalPostgresCluster cluster, string certificate, string apiDll, Dictionary<string, string?> environment, int port, Action<string> output, Action<string> error)
     {
         _cluster = cluster;
         _certificate = certificate;
-        _service = service;
+        _apiDll = apiDll;
+        _environment = environment;
+        _output = output;
+        _error = error;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        _service = Launch();
     }
 
     public Process Process => _service.Process;
+
+    /// <summary>Everything the current process has written so far.</summary>
+    public string Output => _service.Output;
+
+    public LocalPostgresCluster Cluster => _cluster;
 
     public Uri BaseAddress { get; }
 
@@ -65,11 +81,10 @@ public sealed class BenchService : IAsyncDisposable
             environment[name] = value;
         }
 
-        var process = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], environment, Path.GetDirectoryName(apiDll)!, output, error);
-        var service = new BenchService(cluster, certificate, process, port);
+        var service = new BenchService(cluster, certificate, apiDll, environment, port, output, error);
         try
         {
-            await process.WaitUntilReadyAsync(service.BaseAddress, TimeSpan.FromMinutes(2));
+            await service._service.WaitUntilReadyAsync(service.BaseAddress, TimeSpan.FromMinutes(2));
             return service;
         }
         catch
@@ -79,6 +94,21 @@ public sealed class BenchService : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: the process ends at once, mid-request and mid-job, as in a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        _service.Process.Kill();
+        await _service.Process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts the service again (after <see cref="KillAsync"/>) on the same database, port and settings; returns once it is ready.</summary>
+    public async Task StartAgainAsync()
+    {
+        await _service.DisposeAsync();
+        _service = Launch();
+        await _service.WaitUntilReadyAsync(BaseAddress, TimeSpan.FromMinutes(2));
+    }
+
     /// <summary>A client of the service signed in with the bench's Admin key.</summary>
     public HttpClient CreateAdminClient(HttpMessageHandler? handler = null)
     {
@@ -86,6 +116,9 @@ public sealed class BenchService : IAsyncDisposable
         http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         return http;
     }
+
+    private ServiceProcess Launch() =>
+        ServiceProcess.Start(_apiDll, ["--urls", $"http://127.0.0.1:{BaseAddress.Port}"], _environment, Path.GetDirectoryName(_apiDll)!, _output, _error);
 
     public async ValueTask DisposeAsync()
     {

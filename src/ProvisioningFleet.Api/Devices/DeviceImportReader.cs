@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ProvisioningFleet.Api.Hosting;
 using CsvHelper;
 using Microsoft.Net.Http.Headers;
 using ProvisioningFleet.Api.Validation;
@@ -19,6 +20,7 @@ public static class DeviceImportReader
     {
         // A misspelt field in a file of thousands would otherwise be silently dropped on every row.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new NulRefusingStringConverter() },
     };
 
     public static bool IsCsv(MediaTypeHeaderValue contentType) =>

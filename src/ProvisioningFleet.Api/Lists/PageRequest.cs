@@ -12,14 +12,17 @@ public readonly record struct PageRequest(int Page, int PageSize)
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
 
+    // The largest page whose offset fits the database's OFFSET for every page size: past it a page can only be empty.
+    public const int MaxPage = int.MaxValue / MaxPageSize;
+
     public int Skip => (Page - 1) * PageSize;
 
     public static PageRequest Parse(string? page, string? pageSize, ValidationErrors errors)
     {
         var pageNumber = 1;
-        if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1))
+        if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1 || pageNumber > MaxPage))
         {
-            errors.Add("page", "page must be a whole number from 1.");
+            errors.Add("page", $"page must be a whole number from 1 to {MaxPage}.");
             pageNumber = 1;
         }
 
