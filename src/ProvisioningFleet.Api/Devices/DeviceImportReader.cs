@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ProvisioningFleet.Api.Hosting;
 using CsvHelper;
 using Microsoft.Net.Http.Headers;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Validation;
 
 namespace ProvisioningFleet.Api.Devices;

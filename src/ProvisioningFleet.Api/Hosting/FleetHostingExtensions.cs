@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ProvisioningFleet.Api.Storage;
 using Microsoft.OpenApi;
+using ProvisioningFleet.Api.Storage;
 using Scalar.AspNetCore;
 
 namespace ProvisioningFleet.Api.Hosting;

@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProvisioningFleet.Api.Engine;
-using ProvisioningFleet.Data;
 using ProvisioningFleet.Core.Remediation;
+using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Remediations;
 
