@@ -9,6 +9,7 @@ using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Notifications;
+using ProvisioningFleet.Api.InventorySources;
 using ProvisioningFleet.Api.Observability;
 using ProvisioningFleet.Api.Operators;
 using ProvisioningFleet.Api.Policy;
@@ -31,6 +32,7 @@ builder.AddFleetJobs();
 builder.AddRemediations();
 builder.AddSweeps();
 builder.AddNotifications();
+builder.AddInventorySources();
 builder.AddFleetObservability();
 builder.AddDemoFleet();
 
@@ -50,6 +52,7 @@ app.MapSweepEndpoints();
 app.MapFleetSummaryEndpoints();
 app.MapPolicyEndpoints();
 app.MapNotificationEndpoints();
+app.MapInventorySourceEndpoints();
 app.MapFleetMetrics();
 app.MapOperatorsUi();
 

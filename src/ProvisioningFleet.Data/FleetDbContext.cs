@@ -8,6 +8,7 @@ using ProvisioningFleet.Data.Audit;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
 using ProvisioningFleet.Data.Notifications;
+using ProvisioningFleet.Data.InventorySources;
 using ProvisioningFleet.Data.Policy;
 using ProvisioningFleet.Data.Remediations;
 using ProvisioningFleet.Data.Sweeps;
@@ -29,6 +30,8 @@ public class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContex
     public DbSet<NotificationChannel> NotificationChannels => Set<NotificationChannel>();
     public DbSet<NotificationEvent> NotificationEvents => Set<NotificationEvent>();
     public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
+    public DbSet<InventorySource> InventorySources => Set<InventorySource>();
+    public DbSet<InventorySyncRun> InventorySyncRuns => Set<InventorySyncRun>();
 
     /// <summary>The ASP.NET Core Data Protection key ring; each key is itself encrypted outside the database's reach.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -60,6 +63,9 @@ public class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContex
         StoreByName<SweepTrigger>(configurationBuilder);
         StoreByName<NotificationChannelKind>(configurationBuilder);
         StoreByName<NotificationDeliveryStatus>(configurationBuilder);
+        StoreByName<InventoryRemovalAction>(configurationBuilder);
+        StoreByName<InventorySyncStatus>(configurationBuilder);
+        StoreByName<InventorySyncTrigger>(configurationBuilder);
     }
 
     // By name, so that the rows read the same as the API and a reordered enum cannot change their meaning.

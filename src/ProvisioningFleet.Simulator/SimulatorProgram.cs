@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using ProvisioningFleet.Simulator.AdminService;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Simulator.Scenarios;
@@ -58,6 +59,7 @@ public static class SimulatorProgram
             device.Latency = TimeSpan.FromMilliseconds(line.LatencyMs);
             host.Fleet.Add(device);
         }
+        SiteScenario.Populate(host.Site, devices, seed: line.Mix.Seed);
         generation.Stop();
 
         Func<SimulatedDevice, Uri> endpoint = line.ExportBaseUrl is { } baseUrl
@@ -83,6 +85,10 @@ public static class SimulatorProgram
             $"{fleet.Count(d => d.Behavior is DeviceBehavior.RefuseConnections or DeviceBehavior.Silent)} unreachable, " +
             $"{fleet.Count(d => !d.ClientInstalled)} without a client.");
         Console.WriteLine($"WinRM:      {host.HttpBaseAddress}wsman/{{host}}" + (host.HttpsBaseAddress is { } https ? $"  and  {https}wsman/{{host}}" : string.Empty));
+        if (host.HttpsBaseAddress is not null)
+        {
+            Console.WriteLine($"AdminService: {host.AdminServiceUrl}/wmi/SMS_FullCollectionMembership?$filter=CollectionID eq '{SiteScenario.Workstations}' (NTLM)");
+        }
         Console.WriteLine($"Inspection: {host.InspectionBaseAddress}devices  ·  {host.InspectionBaseAddress}invocations?host=");
         Console.WriteLine($"Users:      {string.Join(", ", line.Options.Users.Select(u => u.Domain is null ? u.UserName : $"{u.Domain}\\{u.UserName}"))}");
         if (line.ExportCsv is not null || line.ExportJson is not null)

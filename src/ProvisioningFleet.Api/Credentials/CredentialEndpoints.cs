@@ -128,6 +128,12 @@ public static partial class CredentialEndpoints
             return Problems.Conflict("The credential is in use", $"{users} device(s) use credential '{credential.Name}'; give them another credential first.");
         }
 
+        var sources = await db.InventorySources.CountAsync(s => s.CredentialId == id || s.DeviceCredentialId == id, cancellationToken);
+        if (sources > 0)
+        {
+            return Problems.Conflict("The credential is in use", $"{sources} inventory source(s) use credential '{credential.Name}'; give them another credential first.");
+        }
+
         db.Credentials.Remove(credential);
         audit.Record(db, context.User, "credential.delete", $"credential:{credential.Name}");
         // The foreign key (ON DELETE RESTRICT) catches a device assigned between the count and the delete.

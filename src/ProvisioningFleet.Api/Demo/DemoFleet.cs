@@ -1,21 +1,23 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Credentials;
-using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.InventorySources;
 using ProvisioningFleet.Api.Sweeps;
-using ProvisioningFleet.Api.Validation;
+using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
+using ProvisioningFleet.Data.InventorySources;
 using ProvisioningFleet.Data.Sweeps;
+using ProvisioningFleet.Simulator.AdminService;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Simulator.Scenarios;
 
 namespace ProvisioningFleet.Api.Demo;
 
 /// <summary>
-/// Runs the simulated fleet beside the service, puts it in the inventory and starts a first sweep, so
+/// Runs the simulated fleet and its ConfigMgr site beside the service, follows the site with an inventory
+/// source (synced once before anything else) and starts a first sweep, so
 /// that a newcomer sees stuck clients found and fixed within a minute or two of starting.
 /// </summary>
 internal sealed class DemoFleet(
@@ -28,6 +30,8 @@ internal sealed class DemoFleet(
 {
     private const string CredentialName = "demo-simulator";
     private const string Actor = "demo";
+    private const string SourceName = "demo-site";
+    private const string SourceCron = "*/10 * * * *";
     private SimulatedFleetHost? _simulator;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -35,6 +39,7 @@ internal sealed class DemoFleet(
         var password = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         _simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions
         {
+            HttpsPort = 0,
             Users = [new SimulatedUser("fleet", password)],
             RecordReads = false,
             TimeProvider = time,
@@ -52,24 +57,32 @@ internal sealed class DemoFleet(
             Seed = 42,
         }, time);
         _simulator.Fleet.AddRange(devices);
+        var impostors = SiteScenario.Populate(_simulator.Site, devices, seed: 42);
 
+        // The fleet comes from the site, as in production: one inventory source following the simulator's AdminService.
+        long sourceId;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
-            await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), password, stoppingToken);
-            var rows = devices.Select(d => new DeviceInput(
-                d.HostName, _simulator.EndpointFor(d.HostName).ToString(), "Http", "Basic", CredentialName, d.Tags.ToArray(), true, false)).ToList();
-            var errors = new ValidationErrors();
-            var result = await scope.ServiceProvider.GetRequiredService<DeviceImporter>()
-                .ImportAsync(rows, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, Actor)], Actor)), errors, stoppingToken);
-            if (result is null)
-            {
-                logger.LogError("Demo fleet not imported: {Errors}", string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
-                return;
-            }
+            var credentialId = await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), password, stoppingToken);
+            sourceId = await SaveSourceAsync(db, credentialId, stoppingToken);
+            scope.ServiceProvider.GetRequiredService<InventorySyncSchedule>().Apply(sourceId, SourceCron, enabled: true);
+        }
 
-            logger.LogInformation("Demo fleet: {Devices} simulated devices at {Simulator} ({Created} added, {Updated} updated)",
-                devices.Count, _simulator.HttpBaseAddress, result.Created, result.Updated);
+        InventorySyncRun? run;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            run = await scope.ServiceProvider.GetRequiredService<InventorySync>()
+                .RequestAsync(sourceId, InventorySyncTrigger.Manual, dryRun: false, Actor, stoppingToken);
+        }
+
+        if (run is not null)
+        {
+            run = await WaitForSyncAsync(run.Id, stoppingToken);
+            logger.LogInformation(
+                "Demo fleet: {Devices} simulated devices at {Simulator}; inventory source '{Source}' sync #{RunId} {Status}: {Created} created, " +
+                "{Updated} updated, {Skipped} site records skipped (obsolete, duplicates, non-clients); {Impostors} names answer with another client",
+                devices.Count, _simulator.HttpBaseAddress, SourceName, run.Id, run.Status, run.Created, run.Updated, run.Skipped.Count, impostors.Count);
         }
 
         await WaitForStartAsync(stoppingToken);
@@ -87,7 +100,7 @@ internal sealed class DemoFleet(
             address, address, options.AdminKeyFile ?? "FLEET_ADMIN_API_KEY", _simulator.InspectionBaseAddress);
     }
 
-    private async Task SaveCredentialAsync(FleetDbContext db, CredentialVault vault, string password, CancellationToken cancellationToken)
+    private async Task<long> SaveCredentialAsync(FleetDbContext db, CredentialVault vault, string password, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         // The simulator's password is new each run; the stored one is rotated to match.
@@ -106,6 +119,53 @@ internal sealed class DemoFleet(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        return credential.Id;
+    }
+
+    /// <summary>The demo's source, pointed at this run's simulator (its ports and certificate are new each run).</summary>
+    private async Task<long> SaveSourceAsync(FleetDbContext db, long credentialId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var source = await db.InventorySources.SingleOrDefaultAsync(s => s.Name == SourceName, cancellationToken);
+        if (source is null)
+        {
+            source = new InventorySource { Name = SourceName, CreatedAt = now };
+            db.InventorySources.Add(source);
+        }
+
+        source.AdminServiceUrl = _simulator!.AdminServiceUrl.ToString();
+        source.CertificateSha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(_simulator.HttpsCertificate!.RawData));
+        source.CredentialId = credentialId;
+        source.CollectionIds = [SiteScenario.Workstations];
+        // The simulator serves every device under /wsman/{host}; Basic over plain HTTP is allowed in demo mode only.
+        source.EndpointTemplate = new Uri(_simulator.HttpBaseAddress, "/wsman/") + InventorySourceRules.FqdnPlaceholder;
+        source.Authentication = CimAuthentication.Basic;
+        source.DeviceCredentialId = credentialId;
+        source.Tags = ["demo"];
+        source.SyncCron = SourceCron;
+        source.OnRemoved = InventoryRemovalAction.Disable;
+        source.Enabled = true;
+        source.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return source.Id;
+    }
+
+    private async Task<InventorySyncRun> WaitForSyncAsync(long runId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var run = await scope.ServiceProvider.GetRequiredService<FleetDbContext>().InventorySyncRuns.AsNoTracking()
+                    .SingleAsync(r => r.Id == runId, cancellationToken);
+                if (run.Status is InventorySyncStatus.Completed or InventorySyncStatus.Failed)
+                {
+                    return run;
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+        }
     }
 
     private Task WaitForStartAsync(CancellationToken cancellationToken)

@@ -7,7 +7,10 @@ using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Devices;
 
-/// <summary>A device as the contract shows it (api.md, "The device view"); the verdict fields are null until the first probe.</summary>
+/// <summary>
+/// A device as the contract shows it (api.md, "The device view"); the verdict fields are null until the first probe.
+/// <see cref="Source"/> names the inventory source that brought it (null for a device created by hand).
+/// </summary>
 public sealed record DeviceView(
     long Id,
     string HostName,
@@ -33,6 +36,8 @@ public sealed record DeviceView(
     RemediationView? LastRemediation,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
+    string? Source,
+    string? ExpectedClientId,
     string[]? TaskSequenceSignals = null)
 {
     /// <summary>For queries: one SQL statement with the credential's name and the last remediation joined in.</summary>
@@ -55,5 +60,8 @@ public sealed record DeviceView(
                     ? null
                     : new ErrorView(d.LastRemediation.ErrorCategory.Value, d.LastRemediation.ErrorMessage, d.LastRemediation.ErrorCode),
                 d.LastRemediation.SystemTaskExcludesBefore, d.LastRemediation.SystemTaskExcludesAfter),
-        d.CreatedAt, d.UpdatedAt, d.TaskSequenceSignals);
+        d.CreatedAt, d.UpdatedAt,
+        d.InventorySource == null ? null : d.InventorySource.Name,
+        d.ExpectedClientId,
+        d.TaskSequenceSignals);
 }

@@ -42,7 +42,7 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
             };
         }
 
-        var verdict = Verdict.Decide(result, policy, device.FirstSeenInProvisioningAt);
+        var verdict = Verdict.Decide(result, policy, device.FirstSeenInProvisioningAt, device.ExpectedClientId);
         telemetry.ProbeCompleted(result.Duration, verdict.State.ToString());
         activity?.SetTag("fleet.device.state", verdict.State.ToString());
         if (result.Error is { } error)

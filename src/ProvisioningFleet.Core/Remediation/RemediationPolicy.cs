@@ -45,6 +45,8 @@ public sealed record RemediationPolicy(bool TriggerPolicyRetrieval = true)
 
         return verdict.State switch
         {
+            // The client answering is not the one the site knows under this name: no request may touch it.
+            DeviceState.IdentityMismatch => RemediationSkipReason.ClientChanged,
             DeviceState.Overdue => null,
             DeviceState.Provisioning => request.Override ? null : RemediationSkipReason.NotOverdue,
             DeviceState.TaskSequenceRunning when !request.IgnoreTaskSequence => RemediationSkipReason.TaskSequenceRunning,

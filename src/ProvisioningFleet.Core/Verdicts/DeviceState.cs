@@ -9,6 +9,9 @@ public enum DeviceState
     Overdue,
     TaskSequenceRunning,
     NoClient,
+
+    /// <summary>The client answering is not the one the device's inventory source expects (stale DNS): never remediated.</summary>
+    IdentityMismatch,
     Unreachable,
     AccessDenied,
     Error,

@@ -62,8 +62,10 @@ public sealed record Verdict
     /// <summary>
     /// Judges a probe. Elapsed time is measured by the device's clock where it was read (the client
     /// wrote ProvisioningEnabledTime by that clock), so a skewed clock cannot make a device overdue.
+    /// <paramref name="expectedClientId"/> is the identity the device's inventory source holds for it:
+    /// a probe that reads another client is <see cref="DeviceState.IdentityMismatch"/>, whatever its mode.
     /// </summary>
-    public static Verdict Decide(ProbeResult probe, VerdictPolicy policy, DateTimeOffset? previousFirstSeenAt)
+    public static Verdict Decide(ProbeResult probe, VerdictPolicy policy, DateTimeOffset? previousFirstSeenAt, string? expectedClientId = null)
     {
         var checkedAt = probe.StartedAt + probe.Duration;
         var verdict = new Verdict
@@ -85,6 +87,13 @@ public sealed record Verdict
         if (probe.Error is { } error)
         {
             return verdict with { State = StateFor(error, probe) };
+        }
+
+        if (expectedClientId is not null && probe.ClientId is { } clientId
+            && !string.Equals(clientId.Trim(), expectedClientId.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            // Another machine answers under this name (stale DNS): its provisioning window is not this device's.
+            return verdict with { State = DeviceState.IdentityMismatch, ProvisioningFirstSeenAt = null };
         }
 
         if (probe.ClientInstalled == false)

@@ -63,6 +63,22 @@ public class Device
     public long? LastRemediationId { get; set; }
     public Remediation? LastRemediation { get; set; }
 
+    /// <summary>The inventory source that brought the device; null for a device created by hand or imported.</summary>
+    public long? InventorySourceId { get; set; }
+    public InventorySources.InventorySource? InventorySource { get; set; }
+
+    /// <summary>The site's ResourceID of the member behind the device (with <see cref="InventorySourceId"/>).</summary>
+    public long? SourceResourceId { get; set; }
+
+    /// <summary>The site's SMSID for the member: the <c>CCM_Client.ClientId</c> the device must answer with.</summary>
+    public string? ExpectedClientId { get; set; }
+
+    /// <summary>
+    /// True when the source disabled the device because its member left the collections: a member that
+    /// comes back is enabled again, a device an administrator disabled stays disabled.
+    /// </summary>
+    public bool DisabledBySource { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 

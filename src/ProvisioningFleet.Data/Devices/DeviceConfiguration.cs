@@ -56,6 +56,14 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
             .WithMany()
             .HasForeignKey(d => d.CredentialId)
             .OnDelete(DeleteBehavior.Restrict);
+        device.Property(d => d.ExpectedClientId).HasMaxLength(128);
+        // A deleted source leaves its devices behind as manual ones.
+        device.HasOne(d => d.InventorySource).WithMany().HasForeignKey(d => d.InventorySourceId).OnDelete(DeleteBehavior.SetNull);
+        // A sync finds its devices by source and resource, and one resource is one device of a source.
+        device.HasIndex(d => new { d.InventorySourceId, d.SourceResourceId })
+            .HasDatabaseName("ux_devices_source_resource")
+            .IsUnique()
+            .HasFilter("inventory_source_id IS NOT NULL");
         device.HasOne(d => d.LastRemediation)
             .WithMany()
             .HasForeignKey(d => d.LastRemediationId)

@@ -231,6 +231,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("credential_id");
 
+                    b.Property<bool>("DisabledBySource")
+                        .HasColumnType("boolean")
+                        .HasColumnName("disabled_by_source");
+
                     b.Property<int?>("EffectiveTimeoutMinutes")
                         .HasColumnType("integer")
                         .HasColumnName("effective_timeout_minutes");
@@ -245,6 +249,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("endpoint");
+
+                    b.Property<string>("ExpectedClientId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("expected_client_id");
 
                     b.Property<DateTimeOffset?>("FirstSeenInProvisioningAt")
                         .HasColumnType("timestamp with time zone")
@@ -265,6 +274,10 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<bool?>("InProvisioningMode")
                         .HasColumnType("boolean")
                         .HasColumnName("in_provisioning_mode");
+
+                    b.Property<long?>("InventorySourceId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("inventory_source_id");
 
                     b.Property<DateTimeOffset?>("LastCheckedAt")
                         .HasColumnType("timestamp with time zone")
@@ -308,6 +321,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)")
                         .HasColumnName("service_principal_name");
+
+                    b.Property<long?>("SourceResourceId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("source_resource_id");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -369,6 +386,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasDatabaseName("ix_devices_tag_keys");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("TagKeys"), "gin");
+
+                    b.HasIndex("InventorySourceId", "SourceResourceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_devices_source_resource")
+                        .HasFilter("inventory_source_id IS NOT NULL");
 
                     b.HasIndex("State", "HostNameKey")
                         .HasDatabaseName("ix_devices_state_host_name_key");
@@ -478,6 +500,195 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasDatabaseName("ix_device_state_changes_device_id_at");
 
                     b.ToTable("device_state_changes", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.InventorySources.InventorySource", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AdminServiceUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("admin_service_url");
+
+                    b.Property<string>("Authentication")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("authentication");
+
+                    b.Property<string>("CertificateSha256")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("certificate_sha256");
+
+                    b.PrimitiveCollection<string[]>("CollectionIds")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("collection_ids");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("CredentialId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("credential_id");
+
+                    b.Property<long?>("DeviceCredentialId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("device_credential_id");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true)
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("EndpointTemplate")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("endpoint_template");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OnRemoved")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("on_removed");
+
+                    b.Property<string>("SyncCron")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("sync_cron");
+
+                    b.PrimitiveCollection<string[]>("Tags")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("tags");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_inventory_sources");
+
+                    b.HasIndex("CredentialId")
+                        .HasDatabaseName("ix_inventory_sources_credential_id");
+
+                    b.HasIndex("DeviceCredentialId")
+                        .HasDatabaseName("ix_inventory_sources_device_credential_id");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_inventory_sources_name");
+
+                    b.ToTable("inventory_sources", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.InventorySources.InventorySyncRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Created")
+                        .HasColumnType("integer")
+                        .HasColumnName("created");
+
+                    b.Property<int>("Deleted")
+                        .HasColumnType("integer")
+                        .HasColumnName("deleted");
+
+                    b.Property<int>("Disabled")
+                        .HasColumnType("integer")
+                        .HasColumnName("disabled");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean")
+                        .HasColumnName("dry_run");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<int>("Seen")
+                        .HasColumnType("integer")
+                        .HasColumnName("seen");
+
+                    b.Property<string>("Skipped")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("skipped");
+
+                    b.Property<long>("SourceId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("source_id");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("trigger");
+
+                    b.Property<int>("Updated")
+                        .HasColumnType("integer")
+                        .HasColumnName("updated");
+
+                    b.HasKey("Id")
+                        .HasName("pk_inventory_sync_runs");
+
+                    b.HasIndex("SourceId", "RequestedAt")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_inventory_sync_runs_source_id_requested_at");
+
+                    b.HasIndex(new[] { "SourceId" }, "ux_inventory_sync_runs_one_in_progress")
+                        .IsUnique()
+                        .HasDatabaseName("ux_inventory_sync_runs_one_in_progress")
+                        .HasFilter("status IN ('Queued', 'Running')");
+
+                    b.ToTable("inventory_sync_runs", (string)null);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationChannel", b =>
@@ -1077,6 +1288,12 @@ namespace ProvisioningFleet.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_devices_credentials_credential_id");
 
+                    b.HasOne("ProvisioningFleet.Data.InventorySources.InventorySource", "InventorySource")
+                        .WithMany()
+                        .HasForeignKey("InventorySourceId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_devices_inventory_sources_inventory_source_id");
+
                     b.HasOne("ProvisioningFleet.Data.Remediations.Remediation", "LastRemediation")
                         .WithMany()
                         .HasForeignKey("LastRemediationId")
@@ -1084,6 +1301,8 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasConstraintName("fk_devices_remediations_last_remediation_id");
 
                     b.Navigation("Credential");
+
+                    b.Navigation("InventorySource");
 
                     b.Navigation("LastRemediation");
                 });
@@ -1096,6 +1315,36 @@ namespace ProvisioningFleet.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_device_state_changes_devices_device_id");
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.InventorySources.InventorySource", b =>
+                {
+                    b.HasOne("ProvisioningFleet.Data.Credentials.Credential", "Credential")
+                        .WithMany()
+                        .HasForeignKey("CredentialId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_inventory_sources_credentials_credential_id");
+
+                    b.HasOne("ProvisioningFleet.Data.Credentials.Credential", "DeviceCredential")
+                        .WithMany()
+                        .HasForeignKey("DeviceCredentialId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_inventory_sources_credentials_device_credential_id");
+
+                    b.Navigation("Credential");
+
+                    b.Navigation("DeviceCredential");
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.InventorySources.InventorySyncRun", b =>
+                {
+                    b.HasOne("ProvisioningFleet.Data.InventorySources.InventorySource", null)
+                        .WithMany()
+                        .HasForeignKey("SourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_inventory_sync_runs_inventory_sources_source_id");
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationDelivery", b =>

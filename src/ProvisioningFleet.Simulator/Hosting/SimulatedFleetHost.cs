@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using ProvisioningFleet.Simulator.AdminService;
 using ProvisioningFleet.Simulator.Authentication;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Inspection;
@@ -13,16 +14,17 @@ namespace ProvisioningFleet.Simulator.Hosting;
 /// <summary>
 /// A running simulator in this process: Kestrel on (by default) ephemeral loopback ports, one WinRM
 /// endpoint per device at <c>/wsman/{host}</c> (or <c>/wsman</c> with the device in the Host header),
-/// and the inspection API under <c>/simulator/</c>.
+/// the inspection API under <c>/simulator/</c>, and the site's AdminService under <c>/AdminService/</c> (HTTPS only).
 /// </summary>
 public sealed class SimulatedFleetHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private SimulatedFleetHost(WebApplication app, SimulatedFleet fleet, SimulatorOptions options, Uri http, Uri? https, X509Certificate2? certificate)
+    private SimulatedFleetHost(WebApplication app, SimulatedFleet fleet, SimulatedSite site, SimulatorOptions options, Uri http, Uri? https, X509Certificate2? certificate)
     {
         _app = app;
         Fleet = fleet;
+        Site = site;
         Options = options;
         HttpBaseAddress = http;
         HttpsBaseAddress = https;
@@ -30,6 +32,12 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
     }
 
     public SimulatedFleet Fleet { get; }
+
+    /// <summary>The ConfigMgr site that knows the fleet, served as its AdminService.</summary>
+    public SimulatedSite Site { get; }
+
+    /// <summary>The AdminService root, e.g. <c>https://127.0.0.1:PORT/AdminService</c>.</summary>
+    public Uri AdminServiceUrl => new(HttpsBaseAddress ?? throw new InvalidOperationException("The AdminService is served over HTTPS: start the simulator with an HTTPS port."), "/AdminService");
 
     public SimulatorOptions Options { get; }
 
@@ -51,6 +59,7 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var certificate = options.HttpsPort is null ? null : SelfSignedCertificate.Create(options.ListenAddress, options.TimeProvider);
         var fleet = new SimulatedFleet(options.TimeProvider, options.InvocationLogCapacity);
+        var site = new SimulatedSite();
 
         if (options.AllowNegotiate)
         {
@@ -82,6 +91,8 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
             new WsManDispatcher(new EnumerationContexts(options.TimeProvider), options.RecordReads), stopping);
         app.Map("/wsman", context => listener.HandleAsync(context, null));
         app.Map("/wsman/{host}", context => listener.HandleAsync(context, context.Request.RouteValues["host"] as string));
+        var adminService = new AdminServiceEndpoint(site, options);
+        app.Map("/AdminService/wmi/{class}", context => adminService.HandleAsync(context, (string)context.Request.RouteValues["class"]!));
         if (options.EnableInspection)
         {
             app.MapSimulatorInspectionApi(fleet);
@@ -92,7 +103,7 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         var http = addresses.Select(a => new Uri(a)).First(a => a.Scheme == Uri.UriSchemeHttp);
         var https = addresses.Select(a => new Uri(a)).FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps);
-        return new SimulatedFleetHost(app, fleet, options, Normalize(http), https is null ? null : Normalize(https), certificate);
+        return new SimulatedFleetHost(app, fleet, site, options, Normalize(http), https is null ? null : Normalize(https), certificate);
     }
 
     /// <summary>Kestrel reports a wildcard bind as [::] or 0.0.0.0; clients need an address to dial.</summary>

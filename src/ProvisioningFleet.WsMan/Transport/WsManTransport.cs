@@ -4,8 +4,6 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Authentication.ExtendedProtection;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using ProvisioningFleet.WsMan.Cim;
 
@@ -234,51 +232,10 @@ internal abstract class WsManTransport : IAsyncDisposable
         {
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = CertificateValidator(options, logger),
+                RemoteCertificateValidationCallback = ServerCertificateValidation.For(options.Tls, options.Endpoint, logger),
             };
         }
 
         return handler;
-    }
-
-    private static RemoteCertificateValidationCallback CertificateValidator(WsManClientOptions options, ILogger logger)
-    {
-        var tls = options.Tls;
-        if (tls.SkipCertificateValidation)
-        {
-            logger.LogWarning("Certificate validation is switched off for {Endpoint}: any server certificate is accepted", options.Endpoint);
-            return static (_, _, _, _) => true;
-        }
-
-        if (tls.PinnedSha256Thumbprint is { } pinned)
-        {
-            var expected = Convert.FromHexString(new string(pinned.Where(Uri.IsHexDigit).ToArray()));
-            if (expected.Length != SHA256.HashSizeInBytes)
-            {
-                throw new CimException(CimErrorCategory.Configuration, "The pinned certificate thumbprint is not a SHA-256 hash (64 hex digits).");
-            }
-
-            return (_, certificate, _, _) =>
-                certificate is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(certificate.GetRawCertData()), expected);
-        }
-
-        if (tls.TrustedCertificateAuthorities is { Count: > 0 } roots)
-        {
-            return (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-                {
-                    return false;
-                }
-
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            };
-        }
-
-        return static (_, _, _, errors) => errors == SslPolicyErrors.None;
     }
 }

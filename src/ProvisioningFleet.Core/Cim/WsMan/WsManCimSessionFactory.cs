@@ -64,7 +64,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
 
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
-    private static WsManTlsOptions TlsFrom(WsManSessionSettings settings)
+    public static WsManTlsOptions TlsFrom(WsManSessionSettings settings)
     {
         X509Certificate2Collection? roots = null;
         if (!string.IsNullOrWhiteSpace(settings.TrustedCaFile))

@@ -29,6 +29,8 @@ function showDevice(device) {
     fact('Clock skew (seconds)', device.clockSkewSeconds),
     fact('Task sequence running', yesNo(device.taskSequenceRunning)),
     fact('Client id', device.clientId),
+    fact('Inventory source', device.source ?? 'none (created by hand)'),
+    fact('Client id the site expects', device.expectedClientId),
     fact('Last checked', time(device.lastCheckedAt)),
     fact('Last error', errorText(device.lastError) || '—'),
   ].flat());

@@ -4,6 +4,7 @@ import { STATES, deviceLink, el, errorText, fillTable, outcomeBadge, report, sta
 
 const REFRESH_MS = 5000;
 let operator = false;
+let admin = false;
 
 function sweepLine(sweep) {
   if (!sweep) return 'never';
@@ -95,17 +96,54 @@ function showRemediations(page) {
   fillTable(document.getElementById('remediations'), rows, 'No remediation yet');
 }
 
+function syncLine(run) {
+  if (!run) return 'never';
+  const badge = el('span', { class: `badge sync-${run.status}`, title: run.error ?? '' }, run.status);
+  return [badge, run.dryRun ? ' (dry run) ' : ' ', time(run.finishedAt ?? run.startedAt ?? run.requestedAt), run.error ? el('div', { class: 'error-text' }, run.error) : null];
+}
+
+function syncActions(source) {
+  const sync = el('button', { type: 'button', class: 'small', 'data-testid': 'sync-now' }, 'Sync now');
+  sync.addEventListener('click', () => act(sync, async () => {
+    const run = await post(`/api/v1/inventory-sources/${source.id}/sync`, { dryRun: false });
+    report(`${source.name}: sync ${run.id} ${run.status}`);
+  }));
+  return el('td', { class: 'actions' }, sync);
+}
+
+function showSources(page) {
+  const rows = page.items.map((source) => {
+    const run = source.lastRun;
+    const skipped = run ? el('span', { title: run.skipped.slice(0, 20).map((s) => `${s.name}: ${s.reason}`).join('\n') }, run.skipped.length) : '—';
+    return el('tr', { 'data-source': source.id, 'data-status': run?.status ?? '' },
+      el('td', {}, source.name, source.enabled ? '' : ' (disabled)'),
+      el('td', {}, source.collectionIds.join(', ')),
+      el('td', { class: 'num' }, source.devices),
+      el('td', {}, syncLine(run)),
+      el('td', { class: 'num' }, run?.seen ?? '—'),
+      el('td', { class: 'num' }, run?.created ?? '—'),
+      el('td', { class: 'num' }, run?.updated ?? '—'),
+      el('td', { class: 'num' }, run?.disabled ?? '—'),
+      el('td', { class: 'num' }, run?.deleted ?? '—'),
+      el('td', { class: 'num' }, skipped),
+      admin ? syncActions(source) : null);
+  });
+  fillTable(document.getElementById('inventory-sources'), rows, 'No inventory source: devices are added by hand or imported');
+}
+
 async function refresh() {
-  const [summary, overdue, sweeps, remediations] = await Promise.all([
+  const [summary, overdue, sweeps, remediations, sources] = await Promise.all([
     get('/api/v1/fleet/summary'),
     get(`/api/v1/devices${query({ state: 'Overdue', pageSize: 50 })}`),
     get(`/api/v1/sweeps${query({ pageSize: 40 })}`),
     get(`/api/v1/remediations${query({ pageSize: 20 })}`),
+    get(`/api/v1/inventory-sources${query({ pageSize: 100 })}`),
   ]);
   showSummary(summary);
   showOverdue(overdue);
   showSweeps(sweeps);
   showRemediations(remediations);
+  showSources(sources);
   document.body.dataset.refreshedAt = new Date().toISOString();
 }
 
@@ -128,7 +166,9 @@ async function start() {
     operator = canOperate(session);
     document.getElementById('who').textContent = `${session.name} (${session.role})`;
     document.getElementById('sign-out').addEventListener('click', signOut);
+    admin = session.role === 'Admin';
     for (const node of document.querySelectorAll('.operator-only')) node.hidden = !operator;
+    for (const node of document.querySelectorAll('.admin-only')) node.hidden = !admin;
     document.getElementById('sweep-form').addEventListener('submit', startSweep);
     await refresh();
   } catch (error) {

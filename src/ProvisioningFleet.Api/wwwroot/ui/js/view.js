@@ -1,7 +1,7 @@
 // Small DOM helpers. Everything from the API is set as text, never as markup.
 
 export const STATES = [
-  'Overdue', 'Provisioning', 'TaskSequenceRunning', 'Healthy',
+  'Overdue', 'Provisioning', 'TaskSequenceRunning', 'IdentityMismatch', 'Healthy',
   'Unreachable', 'AccessDenied', 'NoClient', 'Error', 'Unknown',
 ];
 
