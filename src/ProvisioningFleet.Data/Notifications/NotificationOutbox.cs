@@ -16,18 +16,16 @@ namespace ProvisioningFleet.Data.Notifications;
 /// </summary>
 public static class NotificationOutbox
 {
-    private const string IdentityMismatchState = "IdentityMismatch";
     private static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Events for devices whose recorded state became <c>Overdue</c> or <c>IdentityMismatch</c>; called after the
-    /// device rows were updated, inside the open transaction. States are matched by name, so that the
-    /// contract's <c>IdentityMismatch</c> state raises its event whichever verdict starts to report it.
+    /// device rows were updated, inside the open transaction.
     /// </summary>
     public static async Task RecordStateChangesAsync(
         FleetDbContext db, IEnumerable<(long DeviceId, string FromState, Verdict Verdict)> changes, long? sweepId, CancellationToken cancellationToken)
     {
-        var notable = changes.Where(c => c.Verdict.State.ToString() is nameof(DeviceState.Overdue) or IdentityMismatchState).ToArray();
+        var notable = changes.Where(c => c.Verdict.State is DeviceState.Overdue or DeviceState.IdentityMismatch).ToArray();
         if (notable.Length == 0)
         {
             return;
@@ -105,7 +103,8 @@ public static class NotificationOutbox
                v.at, d.id, @sweep_id,
                jsonb_build_object('deviceId', d.id, 'hostName', d.host_name, 'fromState', v.from_state, 'state', v.to_state,
                    'sweepId', @sweep_id, 'overdueAt', d.overdue_at, 'provisioningEnabledAt', d.provisioning_enabled_at,
-                   'effectiveTimeoutMinutes', d.effective_timeout_minutes, 'clientId', d.client_id)
+                   'effectiveTimeoutMinutes', d.effective_timeout_minutes, 'clientId', d.client_id,
+                   'expectedClientId', d.expected_client_id)
         FROM unnest(@id, @from_state, @to_state, @at) AS v(id, from_state, to_state, at)
         JOIN devices d ON d.id = v.id
         """;

@@ -10,6 +10,7 @@ using ProvisioningFleet.Core.Inventory;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data.InventorySources;
+using ProvisioningFleet.Data.Notifications;
 using ProvisioningFleet.Data.Sweeps;
 using ProvisioningFleet.Testing;
 
@@ -264,6 +265,16 @@ public sealed class InventorySourceSyncTests(PostgresFixture postgres) : FleetAp
         Assert.True(impostor.InProvisioningMode);
         Assert.DoesNotContain(_site.Simulator.Fleet.Invocations(impostor.HostName), i => i.Method == "SetClientProvisioningMode");
         Assert.False(genuine.InProvisioningMode);
+
+        // The operators hear of it: one identity event, in the sweep's transaction, naming both clients.
+        await using (var db = _site.Api.CreateDbContext())
+        {
+            var events = await db.NotificationEvents.AsNoTracking()
+                .Where(e => e.DeviceId == ids[impostor.HostName] && e.Type == NotificationEventTypes.DeviceIdentityMismatch).ToListAsync();
+            var data = System.Text.Json.JsonDocument.Parse(Assert.Single(events).Data).RootElement;
+            Assert.Equal((impostor.ClientId, "GUID:11111111-2222-3333-4444-555555555555", sweep.Id),
+                (data.GetProperty("clientId").GetString(), data.GetProperty("expectedClientId").GetString(), data.GetProperty("sweepId").GetInt64()));
+        }
 
         // Not even an Admin's override and ignoreTaskSequence reach it.
         var manual = await _site.Admin.PostAsJsonAsync($"/api/v1/devices/{ids[impostor.HostName]}/remediate",
