@@ -22,11 +22,14 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time)
     /// <summary>Adds a new key to the context (saved with the caller's SaveChanges, with its audit entry).</summary>
     public (ApiKey Key, string Secret) Issue(string name, ApiKeyRole role)
     {
-        var secret = KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var secret = NewSecret();
         var key = NewRow(name, role, secret);
         db.ApiKeys.Add(key);
         return (key, secret);
     }
+
+    /// <summary>A new key: the prefix and 32 random bytes.</summary>
+    public static string NewSecret() => KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The active key with this value, or null; notes when it was last used.</summary>
     public async Task<ApiKey?> FindActiveAsync(string presented, CancellationToken cancellationToken)

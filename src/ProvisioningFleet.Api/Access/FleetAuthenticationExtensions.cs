@@ -60,6 +60,7 @@ public static class FleetAuthenticationExtensions
             // Secure by default: an endpoint that names no policy still needs a signed-in Reader.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireRole(FleetPolicies.RolesFor(ApiKeyRole.Reader)).Build());
 
+        BootstrapAdminKey.RefuseWeakKey(builder.Configuration);
         builder.Services.AddHostedService<BootstrapAdminKey>();
         return builder;
     }
