@@ -12,7 +12,7 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261202133254_ApiKeyHashKeyId")]
+    [Migration("20261202143744_ApiKeyHashKeyId")]
     partial class ApiKeyHashKeyId
     {
         /// <inheritdoc />
@@ -312,6 +312,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("remediation_excluded");
 
+                    b.Property<string>("ServicePrincipalName")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("service_principal_name");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -332,6 +337,10 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<bool?>("TaskSequenceRunning")
                         .HasColumnType("boolean")
                         .HasColumnName("task_sequence_running");
+
+                    b.PrimitiveCollection<string[]>("TaskSequenceSignals")
+                        .HasColumnType("text[]")
+                        .HasColumnName("task_sequence_signals");
 
                     b.Property<string>("Transport")
                         .IsRequired()
@@ -456,6 +465,10 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("task_sequence_running");
 
+                    b.PrimitiveCollection<string[]>("TaskSequenceSignals")
+                        .HasColumnType("text[]")
+                        .HasColumnName("task_sequence_signals");
+
                     b.Property<string>("ToState")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -473,6 +486,229 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasDatabaseName("ix_device_state_changes_device_id_at");
 
                     b.ToTable("device_state_changes", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationChannel", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("ClaimedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_until");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("consecutive_failures");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.PrimitiveCollection<string[]>("Events")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("events");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset?>("LastSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_sent_at");
+
+                    b.Property<int>("MinimumIntervalMinutes")
+                        .HasColumnType("integer")
+                        .HasColumnName("minimum_interval_minutes");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("ProtectedSecret")
+                        .HasMaxLength(8192)
+                        .HasColumnType("character varying(8192)")
+                        .HasColumnName("protected_secret");
+
+                    b.Property<string>("ProtectedUrl")
+                        .HasMaxLength(8192)
+                        .HasColumnType("character varying(8192)")
+                        .HasColumnName("protected_url");
+
+                    b.PrimitiveCollection<string[]>("To")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("to");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_channels");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_notification_channels_name");
+
+                    b.ToTable("notification_channels", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationDelivery", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<long>("ChannelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("error");
+
+                    b.Property<int>("EventCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("event_count");
+
+                    b.Property<long?>("EventId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_id");
+
+                    b.Property<int?>("ResponseCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("response_code");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_deliveries");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_notification_deliveries_at");
+
+                    b.HasIndex("ChannelId", "Id")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_notification_deliveries_channel_id_id");
+
+                    b.ToTable("notification_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("data");
+
+                    b.Property<long?>("DeviceId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("device_id");
+
+                    b.Property<DateTimeOffset?>("DispatchedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dispatched_at");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<long?>("SweepId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sweep_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_notification_events");
+
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("ix_notification_events_occurred_at");
+
+                    b.HasIndex(new[] { "Id" }, "ix_notification_events_undispatched")
+                        .HasDatabaseName("ix_notification_events_undispatched")
+                        .HasFilter("dispatched_at IS NULL");
+
+                    b.ToTable("notification_events", (string)null);
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationQueueItem", b =>
+                {
+                    b.Property<long>("ChannelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("channel_id");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.HasKey("ChannelId", "EventId")
+                        .HasName("pk_notification_queue");
+
+                    b.HasIndex("EventId")
+                        .HasDatabaseName("ix_notification_queue_event_id");
+
+                    b.ToTable("notification_queue", (string)null);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Policy.FleetPolicy", b =>
@@ -633,6 +869,16 @@ namespace ProvisioningFleet.Data.Migrations
                     b.Property<long?>("SweepId")
                         .HasColumnType("bigint")
                         .HasColumnName("sweep_id");
+
+                    b.Property<string>("SystemTaskExcludesAfter")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("system_task_excludes_after");
+
+                    b.Property<string>("SystemTaskExcludesBefore")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("system_task_excludes_before");
 
                     b.Property<string>("Trigger")
                         .IsRequired()
@@ -858,6 +1104,33 @@ namespace ProvisioningFleet.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_device_state_changes_devices_device_id");
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationDelivery", b =>
+                {
+                    b.HasOne("ProvisioningFleet.Data.Notifications.NotificationChannel", null)
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_deliveries_notification_channels_channel_id");
+                });
+
+            modelBuilder.Entity("ProvisioningFleet.Data.Notifications.NotificationQueueItem", b =>
+                {
+                    b.HasOne("ProvisioningFleet.Data.Notifications.NotificationChannel", null)
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_queue_notification_channels_channel_id");
+
+                    b.HasOne("ProvisioningFleet.Data.Notifications.NotificationEvent", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_queue_notification_events_event_id");
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Remediations.Remediation", b =>
