@@ -19,7 +19,7 @@ namespace ProvisioningFleet.Testing;
 /// </summary>
 public class FleetApiFactory(string connectionString) : WebApplicationFactory<Program>
 {
-    public const string AdminApiKey = "pfk_test-bootstrap-admin-key-0123456789";
+    public const string AdminApiKey = "pfk_tQ7vN2xKp9LmR4tWz8HcY3bFd6JsA1eUg5iOq0nTk";
     private const string CertificatePassword = "test-keyring-password";
 
     private static readonly Lazy<string> Certificate = new(() =>

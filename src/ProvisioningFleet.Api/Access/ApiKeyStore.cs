@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Access;
@@ -8,13 +7,15 @@ using ProvisioningFleet.Data.Access;
 namespace ProvisioningFleet.Api.Access;
 
 /// <summary>
-/// Issues and checks API keys. A key is 32 random bytes (so a plain SHA-256 is a safe hash); only the
-/// hash and the first characters (the prefix, to find the row) are stored.
+/// Issues and checks API keys. An issued key is <c>pfk_</c>, a random 8-character id (stored, to find
+/// the row) and 32 random bytes; only an HMAC of the whole key is stored (<see cref="ApiKeyHasher"/>).
+/// Rows from before keyed hashing (plain SHA-256) still work and are rehashed on their first use.
 /// </summary>
-public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time)
+public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHasher hasher)
 {
     private const string KeyPrefix = "pfk_";
     private const int PrefixLength = 12;
+    private const string BootstrapName = "FLEET_ADMIN_API_KEY";
 
     // Recording every use would turn each read into a write; a minute's precision is enough to see idle keys.
     private static readonly TimeSpan LastUsedPrecision = TimeSpan.FromMinutes(1);
@@ -22,11 +23,15 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time)
     /// <summary>Adds a new key to the context (saved with the caller's SaveChanges, with its audit entry).</summary>
     public (ApiKey Key, string Secret) Issue(string name, ApiKeyRole role)
     {
-        var secret = KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var key = NewRow(name, role, secret);
+        var secret = NewSecret();
+        var key = NewRow(name, role, secret, PrefixOf(secret));
         db.ApiKeys.Add(key);
         return (key, secret);
     }
+
+    /// <summary>A new key: the prefix, a non-secret id of 6 random bytes, then 32 random bytes.</summary>
+    public static string NewSecret() =>
+        KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(6)) + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The active key with this value, or null; notes when it was last used.</summary>
     public async Task<ApiKey?> FindActiveAsync(string presented, CancellationToken cancellationToken)
@@ -37,14 +42,18 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time)
         }
 
         var prefix = PrefixOf(presented);
-        var hash = Hash(presented);
         var candidates = await db.ApiKeys.AsNoTracking()
-            .Where(key => key.Prefix == prefix && key.RevokedAt == null)
+            .Where(key => (key.Prefix == prefix || key.Prefix == "") && key.RevokedAt == null)
             .ToListAsync(cancellationToken);
-        var match = candidates.FirstOrDefault(key => CryptographicOperations.FixedTimeEquals(key.Hash, hash));
+        var match = candidates.FirstOrDefault(key => Matches(key, presented));
         if (match is null)
         {
             return null;
+        }
+
+        if (match.HashKeyId is null)
+        {
+            await RehashAsync(match, presented, cancellationToken);
         }
 
         var now = time.GetUtcNow();
@@ -66,33 +75,62 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time)
     /// </summary>
     public async Task EnsureBootstrapAdminAsync(string secret, CancellationToken cancellationToken)
     {
-        const string name = "FLEET_ADMIN_API_KEY";
-        var hash = Hash(secret);
-        var bootstrapKeys = await db.ApiKeys.Where(key => key.Name == name && key.RevokedAt == null).ToListAsync(cancellationToken);
+        var bootstrapKeys = await db.ApiKeys.Where(key => key.Name == BootstrapName && key.RevokedAt == null).ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
-        foreach (var stale in bootstrapKeys.Where(key => !CryptographicOperations.FixedTimeEquals(key.Hash, hash)))
+        foreach (var key in bootstrapKeys)
         {
-            stale.RevokedAt = now;
+            if (!Matches(key, secret))
+            {
+                key.RevokedAt = now;
+            }
+            else if (key.HashKeyId is null)
+            {
+                Rehash(key, secret);
+            }
         }
 
         if (!bootstrapKeys.Any(key => key.RevokedAt is null))
         {
-            db.ApiKeys.Add(NewRow(name, ApiKeyRole.Admin, secret));
+            // No prefix: the operator chose this value, and none of it is stored in clear.
+            db.ApiKeys.Add(NewRow(BootstrapName, ApiKeyRole.Admin, secret, prefix: ""));
         }
 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    private ApiKey NewRow(string name, ApiKeyRole role, string secret) => new()
+    private bool Matches(ApiKey key, string presented) =>
+        key.HashKeyId == hasher.KeyId ? CryptographicOperations.FixedTimeEquals(key.Hash, hasher.Hash(presented))
+        : key.HashKeyId is null && CryptographicOperations.FixedTimeEquals(key.Hash, ApiKeyHasher.LegacyHash(presented));
+
+    private void Rehash(ApiKey key, string presented)
+    {
+        key.Hash = hasher.Hash(presented);
+        key.HashKeyId = hasher.KeyId;
+        if (key.Name == BootstrapName)
+        {
+            key.Prefix = "";
+        }
+    }
+
+    private async Task RehashAsync(ApiKey key, string presented, CancellationToken cancellationToken)
+    {
+        Rehash(key, presented);
+        await db.ApiKeys.Where(row => row.Id == key.Id && row.HashKeyId == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(row => row.Hash, key.Hash)
+                .SetProperty(row => row.HashKeyId, key.HashKeyId)
+                .SetProperty(row => row.Prefix, key.Prefix), cancellationToken);
+    }
+
+    private ApiKey NewRow(string name, ApiKeyRole role, string secret, string prefix) => new()
     {
         Name = name,
         Role = role,
-        Prefix = PrefixOf(secret),
-        Hash = Hash(secret),
+        Prefix = prefix,
+        Hash = hasher.Hash(secret),
+        HashKeyId = hasher.KeyId,
         CreatedAt = time.GetUtcNow(),
     };
 
     private static string PrefixOf(string key) => key[..Math.Min(PrefixLength, key.Length)];
-
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

@@ -10,6 +10,7 @@ public static class FleetAuthenticationExtensions
     /// <summary>API keys and the browser sign-in cookie, the role policies, and the FLEET_ADMIN_API_KEY bootstrap.</summary>
     public static IHostApplicationBuilder AddFleetAuthentication(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<ApiKeyHasher>();
         builder.Services.AddScoped<ApiKeyStore>();
         builder.Services.AddAntiforgery(options =>
         {
@@ -60,6 +61,7 @@ public static class FleetAuthenticationExtensions
             // Secure by default: an endpoint that names no policy still needs a signed-in Reader.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireRole(FleetPolicies.RolesFor(ApiKeyRole.Reader)).Build());
 
+        BootstrapAdminKey.RefuseWeakKey(builder.Configuration);
         builder.Services.AddHostedService<BootstrapAdminKey>();
         return builder;
     }

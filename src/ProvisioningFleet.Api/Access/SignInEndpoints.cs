@@ -74,12 +74,10 @@ public static class SignInEndpoints
         }
 
         await context.SignInAsync(FleetSchemes.Cookie, FleetActor.Principal(key, FleetSchemes.Cookie), new AuthenticationProperties { IsPersistent = false });
-        return TypedResults.Redirect(IsLocal(returnUrl) ? returnUrl : "/");
+        // The framework's local-URL rule (no "//", "/\\", control characters, which browsers strip):
+        // an open redirect would let a link send a signed-in person to a fake sign-in page elsewhere.
+        return TypedResults.LocalRedirect(RedirectHttpResult.IsLocalUrl(returnUrl) ? returnUrl : "/");
     }
-
-    // Only paths on this site: an open redirect would let a link send a signed-in person anywhere.
-    private static bool IsLocal(string url) =>
-        url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
 
     private static ContentHttpResult Page(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error, int status)
     {

@@ -66,7 +66,7 @@ public sealed class KeyRingCertificate
         {
             var instanceFolder = builder.Configuration[InstanceFolderSetting];
             isMachineDefault = string.IsNullOrEmpty(instanceFolder);
-            path = Path.Combine(string.IsNullOrEmpty(instanceFolder) ? DefaultFolder(builder) : instanceFolder, FileName);
+            path = Path.Combine(string.IsNullOrEmpty(instanceFolder) ? MachineFolder(builder.Configuration, builder.Environment) : instanceFolder, FileName);
             if (!File.Exists(path))
             {
                 CreateSelfSigned(path, password, TimeProvider.System);
@@ -116,15 +116,16 @@ public sealed class KeyRingCertificate
         file.Write(certificate.Export(X509ContentType.Pfx, password));
     }
 
-    private static string DefaultFolder(IHostApplicationBuilder builder)
+    /// <summary>This machine's folder for the service's own secrets (the default certificate, a generated Admin key).</summary>
+    public static string MachineFolder(IConfiguration configuration, IHostEnvironment environment)
     {
-        if (builder.Configuration[DefaultFolderSetting] is { Length: > 0 } configured)
+        if (configuration[DefaultFolderSetting] is { Length: > 0 } configured)
         {
-            return Path.GetFullPath(configured, builder.Environment.ContentRootPath);
+            return Path.GetFullPath(configured, environment.ContentRootPath);
         }
 
         // Empty where the platform has no such folder (e.g. a container user without a home directory).
         var localData = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
-        return string.IsNullOrEmpty(localData) ? builder.Environment.ContentRootPath : Path.Combine(localData, "ProvisioningFleet");
+        return string.IsNullOrEmpty(localData) ? environment.ContentRootPath : Path.Combine(localData, "ProvisioningFleet");
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using ProvisioningFleet.Api.Access;
 
 namespace ProvisioningFleet.Api.Demo;
@@ -28,7 +27,8 @@ public static class DemoFleetExtensions
         };
         if (string.IsNullOrEmpty(builder.Configuration[FleetSchemes.BootstrapAdminKeySetting]))
         {
-            settings[FleetSchemes.BootstrapAdminKeySetting] = ReadOrCreateKey(keyFile);
+            // In the data folder (owner-only) rather than in the log, and kept across restarts.
+            settings[FleetSchemes.BootstrapAdminKeySetting] = AdminKeyFile.ReadOrCreate(keyFile);
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
@@ -37,24 +37,6 @@ public static class DemoFleetExtensions
             File.Exists(keyFile) ? keyFile : null));
         builder.Services.AddHostedService<DemoFleet>();
         return builder;
-    }
-
-    /// <summary>The key stays in the data folder (mode 600) rather than in the log, and survives restarts.</summary>
-    private static string ReadOrCreateKey(string path)
-    {
-        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: >= 16 } existing)
-        {
-            return existing;
-        }
-
-        var key = "demo-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        File.WriteAllText(path, key + Environment.NewLine);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        return key;
     }
 }
 

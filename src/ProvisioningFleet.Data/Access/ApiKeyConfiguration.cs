@@ -12,6 +12,7 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         key.Property(k => k.Role).HasMaxLength(16);
         key.Property(k => k.Prefix).HasMaxLength(16);
         key.Property(k => k.Hash).HasMaxLength(32);
+        key.Property(k => k.HashKeyId).HasMaxLength(16);
         key.HasIndex(k => k.Prefix);
     }
 }

@@ -65,6 +65,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("hash");
 
+                    b.Property<string>("HashKeyId")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("hash_key_id");
+
                     b.Property<DateTimeOffset?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");

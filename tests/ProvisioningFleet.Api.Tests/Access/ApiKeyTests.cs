@@ -73,8 +73,14 @@ public sealed class ApiKeyTests(PostgresFixture postgres) : FleetApiTest(postgre
         await using (var db = Api.CreateDbContext())
         {
             var row = await db.ApiKeys.SingleAsync(k => k.Id == id);
-            Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(key)), row.Hash);
-            Assert.DoesNotContain(key, JsonSerializer.Serialize(row));
+            // Keyed: the plain SHA-256 a dump could be checked against offline is not what is stored.
+            Assert.NotEqual(SHA256.HashData(Encoding.UTF8.GetBytes(key)), row.Hash);
+            Assert.Equal(32, row.Hash.Length);
+            Assert.Equal(8, row.HashKeyId!.Length);
+            // The stored prefix is the key's public id: the secret part after it is 32 random bytes.
+            Assert.Equal(key[..12], row.Prefix);
+            Assert.True(Convert.FromBase64String(key[12..].Replace('-', '+').Replace('_', '/') + "=").Length == 32);
+            Assert.DoesNotContain(key[12..], JsonSerializer.Serialize(row));
         }
 
         var list = await admin.GetStringAsync("/api/v1/keys");
@@ -85,6 +91,55 @@ public sealed class ApiKeyTests(PostgresFixture postgres) : FleetApiTest(postgre
         using var reader = Api.CreateClientWithKey(key);
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/devices")).StatusCode);
         await (await reader.DeleteAsync($"/api/v1/keys/{id}")).AssertProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task The_bootstrap_key_stores_none_of_its_characters_in_clear()
+    {
+        using (var admin = Api.CreateAdminClient())
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/v1/keys")).StatusCode);
+        }
+
+        await using var db = Api.CreateDbContext();
+        var row = await db.ApiKeys.SingleAsync(k => k.Name == "FLEET_ADMIN_API_KEY" && k.RevokedAt == null);
+        Assert.Equal("", row.Prefix);
+        Assert.NotNull(row.HashKeyId);
+    }
+
+    [Fact]
+    public async Task A_key_stored_before_keyed_hashing_still_works_and_is_rehashed_on_first_use()
+    {
+        var legacyKey = "pfk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        long id;
+        await using (var db = Api.CreateDbContext())
+        {
+            var row = new ApiKey
+            {
+                Name = "legacy-operator",
+                Role = ApiKeyRole.Operator,
+                Prefix = legacyKey[..12],
+                Hash = SHA256.HashData(Encoding.UTF8.GetBytes(legacyKey)),
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.ApiKeys.Add(row);
+            await db.SaveChangesAsync();
+            id = row.Id;
+        }
+
+        using var client = Api.CreateClientWithKey(legacyKey);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/devices")).StatusCode);
+
+        await using (var db = Api.CreateDbContext())
+        {
+            var row = await db.ApiKeys.SingleAsync(k => k.Id == id);
+            Assert.NotNull(row.HashKeyId);
+            Assert.NotEqual(SHA256.HashData(Encoding.UTF8.GetBytes(legacyKey)), row.Hash);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/devices")).StatusCode);
+        using var wrong = Api.CreateClientWithKey(legacyKey[..^1] + (legacyKey[^1] == '0' ? '1' : '0'));
+        await (await wrong.GetAsync("/api/v1/devices")).AssertProblemAsync(HttpStatusCode.Unauthorized);
     }
 
     [Fact]

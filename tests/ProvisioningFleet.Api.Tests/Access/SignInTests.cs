@@ -94,6 +94,12 @@ public sealed partial class SignInTests(PostgresFixture postgres) : FleetApiTest
     [InlineData("//evil.example/")]
     [InlineData("https://evil.example/")]
     [InlineData("/\\evil.example")]
+    [InlineData("/\t/evil.example")]
+    [InlineData("/\n/evil.example")]
+    [InlineData("/\r\n/evil.example")]
+    [InlineData("/\u007f/evil.example")]
+    [InlineData("\t//evil.example")]
+    [InlineData("evil.example")]
     public async Task Sign_in_never_redirects_off_site(string returnUrl)
     {
         using var browser = Api.CreateAnonymousClient();

@@ -25,7 +25,19 @@ public sealed class ComposeFileTests
         Assert.Equal(postgres["POSTGRES_DB"], parts["Database"]);
         Assert.Equal(postgres["POSTGRES_USER"], parts["Username"]);
         Assert.Equal(postgres["POSTGRES_PASSWORD"], parts["Password"]);
-        Assert.False(string.IsNullOrWhiteSpace(Service("api").Text("environment", "FLEET_ADMIN_API_KEY")));
+    }
+
+    [Fact]
+    public void No_admin_key_ships_in_the_file_and_the_port_is_published_on_loopback_only()
+    {
+        // Unset, the service generates a key into the admin-key volume, which the seed reads.
+        Assert.Equal("${FLEET_ADMIN_API_KEY:-}", Service("api").Text("environment", "FLEET_ADMIN_API_KEY"));
+        var keyFile = Service("api").Text("environment", "Fleet__AdminKeyFile");
+        var apiMount = Service("api").List("volumes").Cast<string>().Select(v => v.Split(':')).Single(v => v[0] == "admin-key");
+        Assert.StartsWith(apiMount[1] + "/", keyFile);
+        var seedMount = Service("seed").List("volumes").Cast<string>().Select(v => v.Split(':')).Single(v => v[0] == "admin-key");
+        Assert.Contains($"cat {seedMount[1]}/{Path.GetFileName(keyFile)}", Service("seed").List("command").Cast<string>().Single());
+        Assert.StartsWith("127.0.0.1:", Service("api").List("ports").Cast<string>().Single());
     }
 
     [Theory]

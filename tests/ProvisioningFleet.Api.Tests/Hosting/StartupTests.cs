@@ -88,6 +88,26 @@ public sealed class StartupTests(PostgresFixture postgres)
         Assert.False(File.Exists(missing));
     }
 
+    [Fact]
+    public async Task The_old_compose_placeholder_admin_key_stops_it_and_is_never_stored()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var (exitCode, output) = await RunToExitAsync([], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Fleet"] = database,
+            ["Fleet__DataProtection__CertificatePath"] = MakeCertificate(),
+            ["FLEET_ADMIN_API_KEY"] = "demo-admin-key-change-me-0123456789",
+        });
+        Assert.Equal(2, exitCode);
+        Assert.Contains("FLEET_ADMIN_API_KEY is refused: it looks like a placeholder", output);
+        Assert.DoesNotContain("   at ", output);
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var keys = new NpgsqlCommand("SELECT count(*) FROM api_keys", connection);
+        Assert.Equal(0L, await keys.ExecuteScalarAsync());
+    }
+
     [OffWindowsFact("On Windows the MI client is allowed, so there is no refusal to see.")]
     public async Task The_MI_client_off_Windows_refuses_to_start_and_says_to_use_WsMan()
     {
