@@ -12,7 +12,7 @@ using ProvisioningFleet.Data;
 namespace ProvisioningFleet.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261202144556_InventorySources")]
+    [Migration("20261202151531_InventorySources")]
     partial class InventorySources
     {
         /// <inheritdoc />
@@ -67,6 +67,11 @@ namespace ProvisioningFleet.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("bytea")
                         .HasColumnName("hash");
+
+                    b.Property<string>("HashKeyId")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("hash_key_id");
 
                     b.Property<DateTimeOffset?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone")
