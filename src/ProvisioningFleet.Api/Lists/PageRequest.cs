@@ -4,7 +4,7 @@ using ProvisioningFleet.Api.Validation;
 namespace ProvisioningFleet.Api.Lists;
 
 /// <summary>
-/// <c>page</c> (from 1) and <c>pageSize</c> (default 50, at most 500), read from the raw query text so
+/// <c>page</c> (from 1 to <see cref="MaxPage"/>) and <c>pageSize</c> (default 50, at most 500), read from the raw query text so
 /// that a bad value is a validation error naming the field rather than a binding failure.
 /// </summary>
 public readonly record struct PageRequest(int Page, int PageSize)
@@ -12,14 +12,17 @@ public readonly record struct PageRequest(int Page, int PageSize)
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
 
+    // Far past any real list, and low enough that the offset of the last page always fits in an int.
+    public const int MaxPage = 1_000_000;
+
     public int Skip => (Page - 1) * PageSize;
 
     public static PageRequest Parse(string? page, string? pageSize, ValidationErrors errors)
     {
         var pageNumber = 1;
-        if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1))
+        if (page is not null && (!int.TryParse(page, out pageNumber) || pageNumber < 1 || pageNumber > MaxPage))
         {
-            errors.Add("page", "page must be a whole number from 1.");
+            errors.Add("page", $"page must be a whole number from 1 to {MaxPage}.");
             pageNumber = 1;
         }
 
