@@ -111,6 +111,18 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         await RunAsync("pg_ctl", ["stop", "-D", PgData, "-m", "fast", "-w"], cancellationToken);
     }
 
+    /// <summary>Starts a cluster stopped with <see cref="StopAsync"/> again, on the same port, as a database restart does.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (!_stopped)
+        {
+            return;
+        }
+
+        await StartServerAsync(cancellationToken);
+        _stopped = false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(CommandTimeout);

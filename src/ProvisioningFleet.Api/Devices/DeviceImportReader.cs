@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CsvHelper;
 using Microsoft.Net.Http.Headers;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Validation;
 
 namespace ProvisioningFleet.Api.Devices;
@@ -19,6 +20,7 @@ public static class DeviceImportReader
     {
         // A misspelt field in a file of thousands would otherwise be silently dropped on every row.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new NulRefusingStringConverter() },
     };
 
     public static bool IsCsv(MediaTypeHeaderValue contentType) =>

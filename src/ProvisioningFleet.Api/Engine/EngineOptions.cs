@@ -35,9 +35,15 @@ public sealed class EngineOptions
 
     /// <summary>
     /// An InProgress remediation older than this was interrupted by a crash (the remote call is bounded by
-    /// <see cref="RemediationTimeout"/>); it is closed as Failed so that the device can be fixed again.
+    /// <see cref="RemediationTimeout"/>); it is reconciled (closed after re-reading the device) so that the device can be fixed again.
     /// </summary>
     public TimeSpan StaleRemediationAfter { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often every instance closes InProgress remediations older than <see cref="StaleRemediationAfter"/>
+    /// (also once at start-up), re-reading each device: see RemediationRunner.ReconcileAsync.
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Hangfire workers on this instance; each runs one shard (or another job) at a time.</summary>
     public int WorkerCount { get; set; } = 4;

@@ -22,6 +22,9 @@ public static class ProvisioningEngineExtensions
                 "Fleet:Engine sizes (ShardSize, ProbeConcurrency, RecordBatchSize, WorkerCount, VerifyAttempts) must be positive.")
             .Validate(o => o.ProbeTimeout > TimeSpan.Zero && o.RemediationTimeout > TimeSpan.Zero && o.FixCallTimeout > TimeSpan.Zero,
                 "Fleet:Engine timeouts must be positive: every remote call is bounded.")
+            // A live fix must never look abandoned: reconciling it would race the worker still talking to the device.
+            .Validate(o => o.StaleRemediationAfter > o.RemediationTimeout && o.ReconcileInterval > TimeSpan.Zero,
+                "Fleet:Engine:StaleRemediationAfter must be longer than Fleet:Engine:RemediationTimeout, and ReconcileInterval positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddCimSessionFactory(builder.Configuration, OperatingSystem.IsWindows());

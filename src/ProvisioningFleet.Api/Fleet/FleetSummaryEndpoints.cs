@@ -31,6 +31,6 @@ public static class FleetSummaryEndpoints
         var lastSweep = await db.Sweeps.AsNoTracking().Where(s => s.StartedAt != null)
             .OrderByDescending(s => s.StartedAt).ThenByDescending(s => s.Id).FirstOrDefaultAsync(cancellationToken);
         return TypedResults.Ok(new FleetSummary(
-            counts.Sum(c => c.Count), byState, byState[nameof(DeviceState.Overdue)], remediated, lastSweep is null ? null : SweepView.From(lastSweep)));
+            counts.Sum(c => c.Count), byState, byState[nameof(DeviceState.Overdue)], remediated, lastSweep is null ? null : await SweepView.ReadAsync(db, lastSweep, cancellationToken)));
     }
 }

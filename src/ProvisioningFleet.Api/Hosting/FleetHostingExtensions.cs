@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
+using ProvisioningFleet.Api.Storage;
 using Scalar.AspNetCore;
 
 namespace ProvisioningFleet.Api.Hosting;
@@ -18,7 +20,10 @@ public static class FleetHostingExtensions
         // Binding failures throw, so that ProblemExceptionHandler answers them as problems naming the field.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false)));
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+            options.SerializerOptions.Converters.Add(new NulRefusingStringConverter());
+        });
 
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
@@ -43,6 +48,7 @@ public static class FleetHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseNulCharacterRefusal();
         // Typed results such as NotFound<ProblemDetails> write their problem as application/json;
         // every error body of this API is a problem, so label it as one (RFC 9457).
         app.Use((context, next) =>
@@ -64,12 +70,28 @@ public static class FleetHostingExtensions
     public static IEndpointRouteBuilder MapFleetHealthAndDocs(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResponseWriter = WriteReadinessAsync,
+        }).AllowAnonymous();
         endpoints.MapOpenApi().AllowAnonymous();
         endpoints.MapScalarApiReference(options => options
                 .WithTitle("ProvisioningFleet API")
                 .AddPreferredSecuritySchemes("ApiKey"))
             .AllowAnonymous();
         return endpoints;
+    }
+
+    // An orchestrator or load balancer polling readiness is told when to look again, as an API caller is by a 503.
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        if (report.Status == HealthStatus.Unhealthy)
+        {
+            context.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(report.Status.ToString(), context.RequestAborted);
     }
 }

@@ -2,13 +2,16 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Storage;
 using ProvisioningFleet.Data;
 
 namespace ProvisioningFleet.Api.Hosting;
 
 /// <summary>
 /// Turns what a request can throw into RFC 9457 problems: a malformed body is the caller's 400 (with
-/// the JSON path named), a race lost to another writer is a 409, and only a real fault is a 500.
+/// the JSON path named), a race lost to another writer is a 409, a database that cannot be reached is a
+/// 503 with Retry-After (logged as a warning without the stack: it says nothing about the request), and
+/// only a real fault is a 500.
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -30,8 +33,26 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                 Title = "Conflict",
                 Detail = $"A record with the same identity already exists ({unique.ConstraintName}).",
             },
+            _ when DatabaseUnavailable.IsUnstorableText(exception) => new ValidationProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request holds a character that is not allowed",
+                Detail = NulCharacters.Message,
+            },
+            _ when DatabaseUnavailable.Is(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The database is unavailable",
+                Detail = $"Nothing was changed by this request. Retry in {DatabaseUnavailable.RetryAfterSeconds} seconds.",
+            },
             _ => null,
         };
+
+        if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            logger.LogWarning("The database is unavailable on {Method} {Path}: {Reason}", httpContext.Request.Method, httpContext.Request.Path, exception.GetBaseException().Message);
+            httpContext.Response.Headers.RetryAfter = DatabaseUnavailable.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
         if (problem is null)
         {

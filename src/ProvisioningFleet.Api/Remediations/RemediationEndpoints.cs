@@ -24,6 +24,7 @@ public static class RemediationEndpoints
     public static IHostApplicationBuilder AddRemediations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<RemediationRunner>();
+        builder.Services.AddHostedService<RemediationReconciliation>();
         return builder;
     }
 
@@ -70,7 +71,13 @@ public static class RemediationEndpoints
 
         if (await db.Remediations.AsNoTracking().FirstOrDefaultAsync(r => r.DeviceId == id && r.Outcome == RemediationOutcome.InProgress, cancellationToken) is { } running)
         {
-            return UnderWay(running);
+            // The same rule as the sweep's and the reconciliation's: a record whose worker is gone is closed, not a lock for ever.
+            if (!runner.IsStale(running))
+            {
+                return UnderWay(running);
+            }
+
+            await runner.ReconcileAsync(running.Id, cancellationToken);
         }
 
         var stored = await db.Policies.AsNoTracking().SingleAsync(cancellationToken);

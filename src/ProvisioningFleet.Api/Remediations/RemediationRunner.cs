@@ -87,7 +87,7 @@ public sealed class RemediationRunner(
         try
         {
             await using var session = probing.Open(device, credential);
-            result = await remediator.RemediateAsync(session, verdict, context.Request, context.Policy, cancellationToken);
+            result = await remediator.RemediateAsync(session, verdict, context.Request, context.Policy, cancellationToken, RecordFixSentAsync);
         }
         catch (CimException e)
         {
@@ -101,6 +101,12 @@ public sealed class RemediationRunner(
                 Outcome = RemediationOutcome.Failed,
                 Error = new ProbeError(CimErrorCategory.Fault, $"The session to {device.HostName} failed inside the service: {e.GetType().Name}: {e.Message}", null),
             };
+        }
+
+        async Task RecordFixSentAsync(CancellationToken token)
+        {
+            await using var db = await contexts.CreateDbContextAsync(token);
+            await db.Remediations.Where(r => r.Id == record.Id).ExecuteUpdateAsync(set => set.SetProperty(r => r.FixSent, true), token);
         }
 
         var finishedAt = time.GetUtcNow();
@@ -199,9 +205,9 @@ public sealed class RemediationRunner(
                     continue;
                 }
 
-                if (holder is not null && attempt < 2 && holder.RequestedAt < time.GetUtcNow() - options.Value.StaleRemediationAfter)
+                if (holder is not null && attempt < 2 && IsStale(holder))
                 {
-                    await CloseInterruptedAsync(db, holder.Id, cancellationToken);
+                    await ReconcileAsync(holder.Id, cancellationToken);
                     continue;
                 }
 
@@ -210,29 +216,78 @@ public sealed class RemediationRunner(
         }
     }
 
-    /// <summary>Closes an InProgress record whose worker is gone (a crash) as Failed; false when it had already finished.</summary>
-    public async Task<bool> CloseInterruptedAsync(long remediationId, CancellationToken cancellationToken)
+    public async Task<RemediationOutcome?> ReadOutcomeAsync(long remediationId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await CloseInterruptedAsync(db, remediationId, cancellationToken);
+        return await db.Remediations.Where(r => r.Id == remediationId).Select(r => (RemediationOutcome?)r.Outcome).SingleOrDefaultAsync(cancellationToken);
     }
 
-    private async Task<bool> CloseInterruptedAsync(FleetDbContext db, long remediationId, CancellationToken cancellationToken)
+    /// <summary>Whether an InProgress record is older than any live fix can be: its worker is gone (a crash, a lost database).</summary>
+    public bool IsStale(Remediation record) => record.RequestedAt < time.GetUtcNow() - options.Value.StaleRemediationAfter;
+
+    /// <summary>
+    /// The one rule for an InProgress record whose worker is gone, on every path (start-up and periodic
+    /// reconciliation, a sweep's re-run, a manual remediate): re-read the device's provisioning mode and
+    /// close the record as Remediated (verified: the fix was sent and the client is out) or Failed with the
+    /// reason. The update only applies while the record is still InProgress, so a live worker or another
+    /// replica finishing first always wins. Returns the outcome written, or null when it had already finished.
+    /// </summary>
+    public async Task<RemediationOutcome?> ReconcileAsync(long remediationId, CancellationToken cancellationToken)
     {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var record = await db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == remediationId && r.Outcome == RemediationOutcome.InProgress, cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == record.DeviceId, cancellationToken);
+        var sent = record.FixSent ? "the fix had been sent" : "the fix had not been sent";
+        ProvisioningModeReading? reading = null;
+        string? readError = null;
+        if (device is not null)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(options.Value.ProbeTimeout);
+            try
+            {
+                await using var session = probing.Open(device, device.Credential);
+                reading = await ConfigMgrClient.ReadProvisioningModeAsync(session, deadline.Token);
+            }
+            catch (CimException e)
+            {
+                readError = $"{e.Category}: {e.Message}";
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                readError = $"Timeout: no answer within {options.Value.ProbeTimeout.TotalSeconds:0.#} s";
+            }
+        }
+
+        var (outcome, verified, message) = reading switch
+        {
+            { InProvisioningMode: false } when record.FixSent => (RemediationOutcome.Remediated, true, (string?)null),
+            { InProvisioningMode: false } => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped before the fix was sent; the client has since left provisioning mode without it."),
+            { InProvisioningMode: true } => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped during this remediation ({sent}); the client is still in provisioning mode, the next sweep tries again."),
+            null when device is null => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped during this remediation ({sent}); the device has since been deleted."),
+            _ => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped during this remediation ({sent}); re-reading the device failed ({readError})."),
+        };
         var closed = await db.Remediations
             .Where(r => r.Id == remediationId && r.Outcome == RemediationOutcome.InProgress)
             .ExecuteUpdateAsync(set => set
-                .SetProperty(r => r.Outcome, RemediationOutcome.Failed)
+                .SetProperty(r => r.Outcome, outcome)
+                .SetProperty(r => r.Verified, verified)
                 .SetProperty(r => r.FinishedAt, time.GetUtcNow())
-                .SetProperty(r => r.ErrorCategory, CimErrorCategory.Timeout)
-                .SetProperty(r => r.ErrorMessage, "Interrupted: the service stopped during this remediation; what reached the device is unknown."),
+                .SetProperty(r => r.ErrorCategory, outcome == RemediationOutcome.Failed ? CimErrorCategory.Timeout : null)
+                .SetProperty(r => r.ErrorMessage, FleetLimits.Truncate(message, FleetLimits.ErrorMessage)),
                 cancellationToken);
-        if (closed > 0)
+        if (closed == 0)
         {
-            logger.LogWarning("Closed interrupted remediation {RemediationId} as Failed", remediationId);
-            telemetry.RemediationFinished(nameof(RemediationOutcome.Failed));
+            return null;
         }
 
-        return closed > 0;
+        logger.LogWarning("Reconciled interrupted remediation {RemediationId} of {HostName} as {Outcome}", remediationId, record.HostName, outcome);
+        telemetry.RemediationFinished(outcome.ToString());
+        return outcome;
     }
 }

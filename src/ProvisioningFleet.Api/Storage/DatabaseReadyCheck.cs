@@ -19,7 +19,8 @@ internal sealed class DatabaseReadyCheck(IDbContextFactory<FleetDbContext> conte
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy("The database does not answer.", exception);
+            // The reason without the exception: the health-check log line stays one line each poll while the database is down.
+            return HealthCheckResult.Unhealthy($"The database does not answer: {exception.GetBaseException().Message}");
         }
     }
 }

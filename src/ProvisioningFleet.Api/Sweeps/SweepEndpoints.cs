@@ -74,12 +74,13 @@ public static class SweepEndpoints
 
         var total = await sweeps.CountAsync(cancellationToken);
         var items = await sweeps.OrderByDescending(s => s.RequestedAt).ThenByDescending(s => s.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedList<SweepView>(items.Select(SweepView.From).ToList(), total, paging.Page, paging.PageSize));
+        var counts = await SweepRemediationCounts.ForAsync(db, items.Select(s => s.Id).ToList(), cancellationToken);
+        return TypedResults.Ok(new PagedList<SweepView>(items.Select(s => SweepView.From(s, counts)).ToList(), total, paging.Page, paging.PageSize));
     }
 
     private static async Task<Results<Ok<SweepView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>
         await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken) is { } sweep
-            ? TypedResults.Ok(SweepView.From(sweep))
+            ? TypedResults.Ok(await SweepView.ReadAsync(db, sweep, cancellationToken))
             : NotFoundSweep(id);
 
     private static async Task<Results<Accepted<SweepView>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> CancelAsync(
@@ -101,7 +102,7 @@ public static class SweepEndpoints
 
         return changed == 0
             ? Problems.Conflict("Sweep already finished", $"Sweep {id} is {sweep.Status}; only a queued or running sweep can be cancelled.")
-            : TypedResults.Accepted($"/api/v1/sweeps/{id}", SweepView.From(sweep));
+            : TypedResults.Accepted($"/api/v1/sweeps/{id}", await SweepView.ReadAsync(db, sweep, cancellationToken));
     }
 
     private static NotFound<ProblemDetails> NotFoundSweep(long id) => Problems.NotFound("Sweep not found", $"There is no sweep {id}.");

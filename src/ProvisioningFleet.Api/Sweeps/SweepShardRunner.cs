@@ -169,15 +169,15 @@ public sealed class SweepShardRunner(
         };
 
         // A record of this sweep from a run that crashed: InProgress means the worker died mid-fix.
-        async Task<RemediationOutcome> CountExistingAsync(Remediation existing, CancellationToken token)
+        async Task<RemediationOutcome?> CountExistingAsync(Remediation existing, CancellationToken token)
         {
             if (existing.Outcome != RemediationOutcome.InProgress)
             {
                 return existing.Outcome;
             }
 
-            await remediations.CloseInterruptedAsync(existing.Id, token);
-            return RemediationOutcome.Failed;
+            return await remediations.ReconcileAsync(existing.Id, token)
+                ?? await remediations.ReadOutcomeAsync(existing.Id, token);
         }
     }
 

@@ -1,4 +1,5 @@
 using ProvisioningFleet.Core.Verdicts;
+using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Sweeps;
 
 namespace ProvisioningFleet.Api.Sweeps;
@@ -25,11 +26,18 @@ public sealed record SweepView(
     string? Error,
     long RoundTrips)
 {
-    public static SweepView From(Sweep s) => new(
+    /// <summary>The sweep with its remediation counters taken from its records (<paramref name="counts"/>), not from its shards' tallies.</summary>
+    public static SweepView From(Sweep s, IReadOnlyDictionary<long, SweepRemediationCounts> counts) =>
+        From(s, counts.GetValueOrDefault(s.Id) ?? SweepRemediationCounts.None);
+
+    public static async Task<SweepView> ReadAsync(FleetDbContext db, Sweep s, CancellationToken cancellationToken) =>
+        From(s, await SweepRemediationCounts.ForAsync(db, [s.Id], cancellationToken));
+
+    private static SweepView From(Sweep s, SweepRemediationCounts counts) => new(
         s.Id, s.Status, s.Trigger, s.DryRun, s.Tag, s.RequestedBy, s.RequestedAt, s.StartedAt, s.FinishedAt, s.Total, s.Probed,
         // Every state is named, zeros included, so that scripts can read a count without checking for the key.
         Enum.GetNames<DeviceState>().ToDictionary(name => name, name => s.ByState.GetValueOrDefault(name)),
-        s.Remediated, s.RemediationsFailed, s.Skipped, s.WouldRemediate, s.CancelRequested, s.Error, s.RoundTrips);
+        counts.Remediated, counts.RemediationsFailed, counts.Skipped, counts.WouldRemediate, s.CancelRequested, s.Error, s.RoundTrips);
 }
 
 /// <summary>The answer to a sweep request (202).</summary>

@@ -35,8 +35,12 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
     public const string MachinePolicyRetrieval = "{00000000-0000-0000-0000-000000000021}";
     public const string MachinePolicyEvaluation = "{00000000-0000-0000-0000-000000000022}";
 
+    // recordFixSent runs right before SetClientProvisioningMode goes out: the caller records "fix sent"
+    // durably, so that a crash after the call can never leave a record saying nothing was sent. When it
+    // throws, nothing is sent.
     public async Task<RemediationResult> RemediateAsync(
-        ICimSession session, Verdict verdict, RemediationRequest request, RemediationPolicy policy, CancellationToken cancellationToken)
+        ICimSession session, Verdict verdict, RemediationRequest request, RemediationPolicy policy, CancellationToken cancellationToken,
+        Func<CancellationToken, Task>? recordFixSent = null)
     {
         var counting = new CountingSession(session);
         using var deadline = new CancellationTokenSource(options.Timeout, timeProvider);
@@ -94,6 +98,11 @@ public sealed class Remediator(TimeProvider timeProvider, RemediationOptions opt
             if (request.DryRun)
             {
                 return new RemediationResult { Outcome = RemediationOutcome.DryRun };
+            }
+
+            if (recordFixSent is not null)
+            {
+                await recordFixSent(ct);
             }
 
             fixSent = true;
