@@ -272,19 +272,33 @@ public sealed class RemediationRunner(
             null when device is null => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped during this remediation ({sent}); the device has since been deleted."),
             _ => (RemediationOutcome.Failed, false, $"Interrupted: the service stopped during this remediation ({sent}); re-reading the device failed ({readError})."),
         };
+        // The close and its notification event commit together, so a crash cannot lose the event (the outbox rule).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var finishedAt = time.GetUtcNow();
+        var errorMessage = FleetLimits.Truncate(message, FleetLimits.ErrorMessage);
+        var errorCategory = outcome == RemediationOutcome.Failed ? CimErrorCategory.Timeout : (CimErrorCategory?)null;
         var closed = await db.Remediations
             .Where(r => r.Id == remediationId && r.Outcome == RemediationOutcome.InProgress)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(r => r.Outcome, outcome)
                 .SetProperty(r => r.Verified, verified)
-                .SetProperty(r => r.FinishedAt, time.GetUtcNow())
-                .SetProperty(r => r.ErrorCategory, outcome == RemediationOutcome.Failed ? CimErrorCategory.Timeout : null)
-                .SetProperty(r => r.ErrorMessage, FleetLimits.Truncate(message, FleetLimits.ErrorMessage)),
+                .SetProperty(r => r.FinishedAt, finishedAt)
+                .SetProperty(r => r.ErrorCategory, errorCategory)
+                .SetProperty(r => r.ErrorMessage, errorMessage),
                 cancellationToken);
         if (closed == 0)
         {
             return null;
         }
+
+        record.Outcome = outcome;
+        record.Verified = verified;
+        record.FinishedAt = finishedAt;
+        record.ErrorCategory = errorCategory;
+        record.ErrorMessage = errorMessage;
+        NotificationOutbox.AddRemediationFinished(db, record);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         logger.LogWarning("Reconciled interrupted remediation {RemediationId} of {HostName} as {Outcome}", remediationId, record.HostName, outcome);
         telemetry.RemediationFinished(outcome.ToString());

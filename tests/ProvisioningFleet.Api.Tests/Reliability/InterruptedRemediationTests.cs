@@ -70,6 +70,10 @@ public sealed class InterruptedRemediationTests
             var notSent = await Eventually.MatchAsync(() => ReadRecordAsync(db, otherId), r => r.Outcome != "InProgress", "the unsent fix to be reconciled");
             Assert.Equal(("Failed", false, false), (notSent.Outcome, notSent.FixSent, notSent.Verified));
             Assert.Contains("still in provisioning mode", notSent.Error, StringComparison.Ordinal);
+
+            // Closing a record tells the operators, as a live fix would: one event each, in the closing transaction.
+            Assert.Equal(["remediation.succeeded"], await EventTypesAsync(db, id));
+            Assert.Equal(["remediation.failed"], await EventTypesAsync(db, otherId));
         }
 
         Assert.Equal(1, FixesSentTo(simulator, stuck));
@@ -99,6 +103,20 @@ public sealed class InterruptedRemediationTests
         var body = await created.Content.ReadAsStringAsync();
         Assert.True(created.StatusCode == HttpStatusCode.Created, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetInt64();
+    }
+
+    private static async Task<List<string>> EventTypesAsync(NpgsqlConnection db, long deviceId)
+    {
+        await using var read = new NpgsqlCommand("SELECT type FROM notification_events WHERE device_id = @device AND type LIKE 'remediation.%' ORDER BY id", db);
+        read.Parameters.AddWithValue("device", deviceId);
+        await using var reader = await read.ExecuteReaderAsync();
+        var types = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            types.Add(reader.GetString(0));
+        }
+
+        return types;
     }
 
     private static async Task<(string Outcome, bool FixSent, bool Verified, string Error)> ReadRecordAsync(NpgsqlConnection db, long deviceId)
