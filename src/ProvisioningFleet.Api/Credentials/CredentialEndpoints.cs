@@ -46,19 +46,10 @@ public static partial class CredentialEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<PagedList<CredentialView>>, ValidationProblem>> ListAsync(
-        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
-            db.Credentials.AsNoTracking(), query => query.OrderBy(c => c.Name), CredentialView.Projection, cancellationToken));
-    }
+    private static Task<Results<Ok<PagedList<CredentialView>>, ValidationProblem>> ListAsync(
+        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page, pageSize, db.Credentials.AsNoTracking(), query => query.OrderBy(c => c.Name), CredentialView.Projection, cancellationToken);
 
     private static async Task<Results<Ok<CredentialView>, NotFound<ProblemDetails>>> GetAsync(
         long id, FleetDbContext db, CancellationToken cancellationToken) =>

@@ -56,7 +56,7 @@ public static class InventorySourceEndpoints
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         var total = await db.InventorySources.CountAsync(cancellationToken);
@@ -178,7 +178,7 @@ public static class InventorySourceEndpoints
         var paging = PageRequest.Parse(page, pageSize, errors);
         if (errors.Any)
         {
-            return TypedResults.ValidationProblem(errors.ToDictionary());
+            return errors.ToProblem();
         }
 
         if (!await db.InventorySources.AnyAsync(s => s.Id == id, cancellationToken))
@@ -204,12 +204,12 @@ public static class InventorySourceEndpoints
         if (input is null)
         {
             errors.Add("body", "A JSON body with the source is required.");
-            return (null, TypedResults.ValidationProblem(errors.ToDictionary()));
+            return (null, errors.ToProblem());
         }
 
         var credentialIds = await db.Credentials.AsNoTracking().ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
         var valid = InventorySourceRules.Validate(input, errors, credentialIds);
-        return valid is null ? (null, TypedResults.ValidationProblem(errors.ToDictionary())) : (valid, null);
+        return valid is null ? (null, errors.ToProblem()) : (valid, null);
     }
 
     private static void Apply(InventorySource source, ValidInventorySource valid, DateTimeOffset now)

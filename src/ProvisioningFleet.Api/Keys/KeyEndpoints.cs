@@ -22,22 +22,15 @@ public static class KeyEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<PagedList<KeyView>>, ValidationProblem>> ListAsync(
-        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
+    private static Task<Results<Ok<PagedList<KeyView>>, ValidationProblem>> ListAsync(
+        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page,
+            pageSize,
             db.ApiKeys.AsNoTracking().Where(key => key.RevokedAt == null),
             query => query.OrderBy(key => key.Id),
             key => new KeyView(key.Id, key.Name, key.Role, key.CreatedAt, key.LastUsedAt),
-            cancellationToken));
-    }
+            cancellationToken);
 
     private static async Task<Results<Created<NewKeyView>, ValidationProblem>> CreateAsync(
         KeyInput input, ApiKeyStore store, FleetDbContext db, IAuditTrail audit, HttpContext context, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Validation;
 
@@ -40,7 +42,7 @@ public readonly record struct PageRequest(int Page, int PageSize)
     public async Task<PagedList<TView>> ToPagedListAsync<TEntity, TView>(
         IQueryable<TEntity> filtered,
         Func<IQueryable<TEntity>, IOrderedQueryable<TEntity>> order,
-        System.Linq.Expressions.Expression<Func<TEntity, TView>> view,
+        Expression<Func<TEntity, TView>> view,
         CancellationToken cancellationToken)
     {
         var total = await filtered.CountAsync(cancellationToken);
@@ -48,5 +50,19 @@ public readonly record struct PageRequest(int Page, int PageSize)
             ? []
             : await order(filtered).Skip(Skip).Take(PageSize).Select(view).ToListAsync(cancellationToken);
         return new PagedList<TView>(items, total, Page, PageSize);
+    }
+
+    /// <summary>The whole answer of a list without filters: the paging parameters validated, then one page.</summary>
+    public static async Task<Results<Ok<PagedList<TView>>, ValidationProblem>> ListAsync<TEntity, TView>(
+        string? page,
+        string? pageSize,
+        IQueryable<TEntity> filtered,
+        Func<IQueryable<TEntity>, IOrderedQueryable<TEntity>> order,
+        Expression<Func<TEntity, TView>> view,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var paging = Parse(page, pageSize, errors);
+        return errors.Any ? errors.ToProblem() : TypedResults.Ok(await paging.ToPagedListAsync(filtered, order, view, cancellationToken));
     }
 }

@@ -82,19 +82,10 @@ public static partial class NotificationEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<PagedList<NotificationChannelView>>, ValidationProblem>> ListAsync(
-        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
-            db.NotificationChannels.AsNoTracking(), query => query.OrderBy(c => c.Name), NotificationChannelView.Projection(db), cancellationToken));
-    }
+    private static Task<Results<Ok<PagedList<NotificationChannelView>>, ValidationProblem>> ListAsync(
+        FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page, pageSize, db.NotificationChannels.AsNoTracking(), query => query.OrderBy(c => c.Name), NotificationChannelView.Projection(db), cancellationToken);
 
     private static async Task<Results<Ok<NotificationChannelView>, NotFound<ProblemDetails>>> GetAsync(
         long id, FleetDbContext db, CancellationToken cancellationToken) =>
