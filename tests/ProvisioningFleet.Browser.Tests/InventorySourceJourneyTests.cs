@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.Playwright;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Testing;
 using static Microsoft.Playwright.Assertions;
