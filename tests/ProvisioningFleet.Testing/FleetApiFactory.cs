@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Storage;
 using ProvisioningFleet.Data;
@@ -44,6 +45,8 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         builder.UseSetting(FleetSchemes.BootstrapAdminKeySetting, AdminApiKey);
         builder.UseSetting(KeyRingCertificate.PathSetting, Certificate.Value);
         builder.UseSetting(KeyRingCertificate.PasswordSetting, CertificatePassword);
+        // The simulators the tests probe listen on loopback; a test of the refusal sets it false.
+        builder.UseSetting(DeviceEndpointRules.AllowLabEndpointsSetting, "true");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

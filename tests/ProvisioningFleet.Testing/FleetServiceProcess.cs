@@ -76,6 +76,8 @@ public sealed class FleetServiceProcess : IAsyncDisposable
                 ["Fleet__DataProtection__CertificatePath"] = certificate,
                 ["Fleet__DataProtection__CertificatePassword"] = "test",
                 ["Logging__LogLevel__Default"] = "Warning",
+                // The simulators the tests probe listen on loopback.
+                ["Fleet__WinRm__AllowLabEndpoints"] = "true",
             };
             foreach (var (name, value) in settings)
             {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Devices;
 
 namespace ProvisioningFleet.Api.Demo;
 
@@ -25,6 +26,8 @@ public static class DemoFleetExtensions
         {
             // The simulator speaks Basic over plain HTTP on loopback, which production refuses.
             ["Fleet:WinRm:AllowUnencrypted"] = "true",
+            // The demo's simulated fleet listens on this machine.
+            [DeviceEndpointRules.AllowLabEndpointsSetting] = "true",
         };
         if (string.IsNullOrEmpty(builder.Configuration[FleetSchemes.BootstrapAdminKeySetting]))
         {

@@ -20,6 +20,7 @@ public static class DeviceImportReader
     {
         // A misspelt field in a file of thousands would otherwise be silently dropped on every row.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         Converters = { new NulRefusingStringConverter() },
     };
 
@@ -53,7 +54,7 @@ public static class DeviceImportReader
         }
         catch (JsonException exception)
         {
-            errors.Add(string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path, exception.Message.Split(" Path:", 2)[0]);
+            errors.Add(string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path, JsonFaultMessages.Describe(exception));
             return [];
         }
     }
