@@ -30,6 +30,7 @@ builder.AddProvisioningEngine();
 builder.AddFleetJobs();
 builder.AddRemediations();
 builder.AddSweeps();
+builder.AddFleetSummary();
 builder.AddNotifications();
 builder.AddFleetObservability();
 builder.AddDemoFleet();

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Storage;
 using ProvisioningFleet.Data;
@@ -47,6 +48,8 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         builder.UseSetting(KeyRingCertificate.PasswordSetting, CertificatePassword);
         // The simulators the tests probe listen on loopback; a test of the refusal sets it false.
         builder.UseSetting(DeviceEndpointRules.AllowLabEndpointsSetting, "true");
+        // Tests read the summary right after changing what it counts.
+        builder.UseSetting(FleetSummaryEndpoints.MaxAgeSetting, "00:00:00");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -78,6 +78,7 @@ public sealed class FleetServiceProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
                 // The simulators the tests probe listen on loopback.
                 ["Fleet__WinRm__AllowLabEndpoints"] = "true",
+                ["Fleet__Summary__MaxAge"] = "00:00:00",
             };
             foreach (var (name, value) in settings)
             {
