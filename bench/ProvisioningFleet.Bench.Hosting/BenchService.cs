@@ -59,6 +59,8 @@ public sealed class BenchService : IAsyncDisposable
             ["Fleet__DataProtection__CertificatePath"] = certificate,
             ["Fleet__DataProtection__CertificatePassword"] = "bench",
             ["Logging__LogLevel__Default"] = "Warning",
+            // The simulated fleet listens on loopback.
+            ["Fleet__WinRm__AllowLabEndpoints"] = "true",
         };
         foreach (var (name, value) in settings)
         {

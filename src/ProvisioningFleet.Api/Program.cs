@@ -31,6 +31,7 @@ builder.AddProvisioningEngine();
 builder.AddFleetJobs();
 builder.AddRemediations();
 builder.AddSweeps();
+builder.AddFleetSummary();
 builder.AddNotifications();
 builder.AddInventorySources();
 builder.AddFleetObservability();

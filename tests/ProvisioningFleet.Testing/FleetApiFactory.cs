@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Devices;
+using ProvisioningFleet.Api.Fleet;
 using ProvisioningFleet.Api.Keys;
 using ProvisioningFleet.Api.Storage;
 using ProvisioningFleet.Data;
@@ -44,6 +46,10 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         builder.UseSetting(FleetSchemes.BootstrapAdminKeySetting, AdminApiKey);
         builder.UseSetting(KeyRingCertificate.PathSetting, Certificate.Value);
         builder.UseSetting(KeyRingCertificate.PasswordSetting, CertificatePassword);
+        // The simulators the tests probe listen on loopback; a test of the refusal sets it false.
+        builder.UseSetting(DeviceEndpointRules.AllowLabEndpointsSetting, "true");
+        // Tests read the summary right after changing what it counts.
+        builder.UseSetting(FleetSummaryEndpoints.MaxAgeSetting, "00:00:00");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

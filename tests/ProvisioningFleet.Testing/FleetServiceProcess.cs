@@ -76,6 +76,9 @@ public sealed class FleetServiceProcess : IAsyncDisposable
                 ["Fleet__DataProtection__CertificatePath"] = certificate,
                 ["Fleet__DataProtection__CertificatePassword"] = "test",
                 ["Logging__LogLevel__Default"] = "Warning",
+                // The simulators the tests probe listen on loopback.
+                ["Fleet__WinRm__AllowLabEndpoints"] = "true",
+                ["Fleet__Summary__MaxAge"] = "00:00:00",
             };
             foreach (var (name, value) in settings)
             {

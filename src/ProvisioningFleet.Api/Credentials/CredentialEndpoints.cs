@@ -65,7 +65,9 @@ public static partial class CredentialEndpoints
             return invalid;
         }
 
-        if (await db.Credentials.AnyAsync(c => c.Name == input.Name, cancellationToken))
+        // Names differing only in case would let an operator pick the wrong one from a list or a device file.
+        var nameKey = input.Name!.Trim().ToLowerInvariant();
+        if (await db.Credentials.AnyAsync(c => c.Name.ToLower() == nameKey, cancellationToken))
         {
             return NameTaken(input.Name!);
         }
@@ -92,7 +94,8 @@ public static partial class CredentialEndpoints
             return NotFound(id);
         }
 
-        if (await db.Credentials.AnyAsync(c => c.Name == input.Name && c.Id != id, cancellationToken))
+        var nameKey = input.Name!.Trim().ToLowerInvariant();
+        if (await db.Credentials.AnyAsync(c => c.Name.ToLower() == nameKey && c.Id != id, cancellationToken))
         {
             return NameTaken(input.Name!);
         }
@@ -166,6 +169,10 @@ public static partial class CredentialEndpoints
         {
             errors.Add("password", "password is required.");
         }
+        else if (string.IsNullOrWhiteSpace(input.Password))
+        {
+            errors.Add("password", "password must not be only whitespace.");
+        }
         else if (input.Password.Length > 1024)
         {
             errors.Add("password", "password must be at most 1024 characters.");
@@ -189,7 +196,8 @@ public static partial class CredentialEndpoints
     private static partial Regex CredentialName();
 }
 
-/// <summary>A credential as sent: <c>password</c> is accepted here and never returned.</summary>
+/// <summary>A credential as sent: <c>password</c> is accepted here and never returned. Unknown fields are refused.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record CredentialInput(string? Name, string? UserName, string? Password, string? Domain);
 
 /// <summary>A credential as returned: never with its password.</summary>

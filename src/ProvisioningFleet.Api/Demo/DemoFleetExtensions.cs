@@ -1,4 +1,5 @@
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Devices;
 
 namespace ProvisioningFleet.Api.Demo;
 
@@ -24,6 +25,8 @@ public static class DemoFleetExtensions
         {
             // The simulator speaks Basic over plain HTTP on loopback, which production refuses.
             ["Fleet:WinRm:AllowUnencrypted"] = "true",
+            // The demo's simulated fleet listens on this machine.
+            [DeviceEndpointRules.AllowLabEndpointsSetting] = "true",
         };
         if (string.IsNullOrEmpty(builder.Configuration[FleetSchemes.BootstrapAdminKeySetting]))
         {

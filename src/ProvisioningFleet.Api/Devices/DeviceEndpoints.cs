@@ -22,6 +22,7 @@ public static class DeviceEndpoints
     public static IHostApplicationBuilder AddFleetInventory(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<DeviceImporter>();
+        builder.Services.AddSingleton(services => DeviceEndpointRules.FromConfiguration(services.GetRequiredService<IConfiguration>()));
         return builder;
     }
 
@@ -131,10 +132,10 @@ public static class DeviceEndpoints
         await FindViewAsync(db, id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.DeviceNotFound(id);
 
     private static async Task<Results<Created<DeviceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
-        DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
+        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken), endpoints) is not { } valid)
         {
             return errors.ToProblem();
         }
@@ -158,10 +159,10 @@ public static class DeviceEndpoints
     }
 
     private static async Task<Results<Ok<DeviceView>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ReplaceAsync(
-        long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken)) is not { } valid)
+        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken), endpoints) is not { } valid)
         {
             return errors.ToProblem();
         }

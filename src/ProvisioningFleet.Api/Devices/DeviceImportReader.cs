@@ -20,6 +20,7 @@ public static class DeviceImportReader
     {
         // A misspelt field in a file of thousands would otherwise be silently dropped on every row.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         Converters = { new NulRefusingStringConverter() },
     };
 
@@ -34,7 +35,7 @@ public static class DeviceImportReader
     {
         try
         {
-            var rows = await JsonSerializer.DeserializeAsync<List<DeviceInput?>>(body, StrictJson, cancellationToken);
+            var rows = await JsonSerializer.DeserializeAsync<List<DeviceInput?>>(new ImportBodyGuard(body, ImportBodyGuard.Format.Json), StrictJson, cancellationToken);
             if (rows is null)
             {
                 errors.Add("$", "The body must be a JSON array of devices.");
@@ -53,9 +54,28 @@ public static class DeviceImportReader
         }
         catch (JsonException exception)
         {
-            errors.Add(string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path, exception.Message.Split(" Path:", 2)[0]);
+            errors.Add(string.IsNullOrEmpty(exception.Path) ? "$" : exception.Path, JsonFaultMessages.Describe(exception));
             return [];
         }
+        catch (Exception exception) when (BoundExceeded(exception) is { } bound)
+        {
+            errors.Add(bound.Field, bound.Message);
+            return [];
+        }
+    }
+
+    // The guard's refusal, however the reader on top of it passed it on.
+    private static ImportBoundExceededException? BoundExceeded(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is ImportBoundExceededException bound)
+            {
+                return bound;
+            }
+        }
+
+        return null;
     }
 
     public static async Task<IReadOnlyList<DeviceInput>> ReadCsvAsync(Stream body, System.Text.Encoding encoding, ValidationErrors errors, CancellationToken cancellationToken)
@@ -72,7 +92,7 @@ public static class DeviceImportReader
             FieldCountMismatch = CsvFieldCountHandling.Allow,
             MissingField = CsvMissingFieldHandling.ReturnEmpty,
         };
-        await using var csv = CsvReader.Create(body, options, leaveOpen: true);
+        await using var csv = CsvReader.Create(new ImportBodyGuard(body, ImportBodyGuard.Format.Csv), options, leaveOpen: true);
         var rows = new List<DeviceInput>();
         try
         {
@@ -115,6 +135,11 @@ public static class DeviceImportReader
         catch (CsvFormatException exception)
         {
             errors.Add($"rows[{rows.Count + 1}]", $"Unreadable CSV at line {exception.LineNumber}: {exception.Message}");
+        }
+        catch (Exception exception) when (BoundExceeded(exception) is { } bound)
+        {
+            errors.Add(bound.Field, bound.Message);
+            return [];
         }
 
         return rows;

@@ -11,7 +11,7 @@ namespace ProvisioningFleet.Api.Devices;
 /// Imports many devices at once, all or nothing: every row is validated first (each bad row and
 /// field named), then written by <see cref="DeviceBulkImport"/> in one transaction with the audit entry.
 /// </summary>
-public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimeProvider time)
+public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, TimeProvider time)
 {
     /// <summary>
     /// Validates every row into <paramref name="errors"/> (which may already hold faults found while
@@ -27,7 +27,7 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, TimePro
         for (var i = 0; i < rows.Count; i++)
         {
             var row = i + 1;
-            if (DeviceRules.Validate(rows[i], $"rows[{row}].", errors, credentialIds) is not { } device)
+            if (DeviceRules.Validate(rows[i], $"rows[{row}].", errors, credentialIds, endpoints) is not { } device)
             {
                 continue;
             }

@@ -10,8 +10,9 @@ namespace ProvisioningFleet.Api.Devices;
 
 /// <summary>
 /// A device as sent by POST, PUT or one row of an import. Fields are loose (strings) so that every
-/// bad value becomes a validation error naming its field, never a binding failure.
+/// bad value becomes a validation error naming its field, never a binding failure; unknown fields are refused.
 /// </summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record DeviceInput(
     string? HostName,
     string? Endpoint = null,
@@ -29,9 +30,11 @@ public static partial class DeviceRules
 
     /// <summary>
     /// Checks <paramref name="input"/>; errors go to <paramref name="errors"/> as <c>{prefix}{field}</c>.
-    /// <paramref name="credentialIds"/> maps credential names (case-sensitive, as stored) to ids.
+    /// <paramref name="credentialIds"/> maps credential names (case-sensitive, as stored) to ids; <paramref name="endpoints"/>
+    /// says where an endpoint may not point.
     /// </summary>
-    public static ValidDevice? Validate(DeviceInput input, string prefix, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds)
+    public static ValidDevice? Validate(
+        DeviceInput input, string prefix, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds, DeviceEndpointRules endpoints)
     {
         var valid = true;
         void Fail(string field, string message)
@@ -122,7 +125,14 @@ public static partial class DeviceRules
             return null;
         }
 
-        var endpointText = endpoint?.ToString() ?? CimTarget.DefaultEndpoint(UriHost(hostName), transport).ToString();
+        var endpointUri = endpoint ?? CimTarget.DefaultEndpoint(UriHost(hostName), transport);
+        if (endpoints.Refusal(endpointUri) is { } refusal)
+        {
+            Fail(endpoint is null ? "hostName" : "endpoint", refusal);
+            return null;
+        }
+
+        var endpointText = endpointUri.ToString();
         return new ValidDevice(hostName, endpointText, transport, authentication, credentialId,
             tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), input.Enabled ?? true, input.RemediationExcluded ?? false, spn);
     }

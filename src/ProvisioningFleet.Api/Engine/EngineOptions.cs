@@ -53,4 +53,18 @@ public sealed class EngineOptions
 
     /// <summary>How often idle workers look for new jobs besides PostgreSQL's notifications.</summary>
     public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a job taken by a worker stays invisible to the others without that worker's heartbeat (sent every
+    /// fifth of it while the job runs): after a crash, the dead process's shards and other jobs are handed out again
+    /// this long after its last heartbeat. Also the age at which a dead process's Hangfire lock is taken over.
+    /// Hangfire's own default is 30 minutes; a live job of any length keeps its invisibility by the heartbeat.
+    /// </summary>
+    public TimeSpan JobInvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// A shard job that finds its shard locked by another run (a job handed out twice, or a dead run whose database
+    /// session PostgreSQL has not yet ended) looks again after this, so that the shard is never dropped nor run twice at once.
+    /// </summary>
+    public TimeSpan ShardLockRetry { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -25,6 +25,9 @@ public static class ProvisioningEngineExtensions
             // A live fix must never look abandoned: reconciling it would race the worker still talking to the device.
             .Validate(o => o.StaleRemediationAfter > o.RemediationTimeout && o.ReconcileInterval > TimeSpan.Zero,
                 "Fleet:Engine:StaleRemediationAfter must be longer than Fleet:Engine:RemediationTimeout, and ReconcileInterval positive.")
+            // Below that, a heartbeat (every fifth of the timeout) delayed by a busy database could hand a live job out again.
+            .Validate(o => o.JobInvisibilityTimeout >= TimeSpan.FromSeconds(15) && o.ShardLockRetry > TimeSpan.Zero,
+                "Fleet:Engine:JobInvisibilityTimeout must be at least 15 seconds, and ShardLockRetry positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddCimSessionFactory(builder.Configuration, OperatingSystem.IsWindows());

@@ -23,6 +23,8 @@ public static class FleetHostingExtensions
         {
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
             options.SerializerOptions.Converters.Add(new NulRefusingStringConverter());
+            // Which of two values would win is the serializer's choice, not the caller's: refuse instead of guessing.
+            options.SerializerOptions.AllowDuplicateProperties = false;
         });
 
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>

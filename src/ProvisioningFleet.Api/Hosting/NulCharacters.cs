@@ -69,3 +69,30 @@ public sealed class NulRefusingStringConverter : JsonConverter<string>
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
+
+/// <summary>
+/// For a field whose absence means "the default": an explicit <c>null</c> is refused rather than read as
+/// "left out", so that a client sending null by mistake learns it instead of silently resetting the value.
+/// </summary>
+public sealed class NullRefusingConverter : JsonConverterFactory
+{
+    public const string Message = "null is not allowed here: leave the field out to take its default.";
+
+    public override bool CanConvert(Type typeToConvert) => typeToConvert == typeof(string) || Nullable.GetUnderlyingType(typeToConvert) is not null;
+
+    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+        (JsonConverter)Activator.CreateInstance(typeof(Refusing<>).MakeGenericType(typeToConvert))!;
+
+    private sealed class Refusing<T> : JsonConverter<T>
+    {
+        public override bool HandleNull => true;
+
+        // The options' own converter, not a nested Deserialize: a fault in it keeps the field's JSON path.
+        public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null
+                ? throw new JsonException(Message)
+                : ((JsonConverter<T>)options.GetConverter(typeof(T))).Read(ref reader, typeToConvert, options);
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => JsonSerializer.Serialize(writer, value, options);
+    }
+}

@@ -85,15 +85,27 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                     StatusCodes.Status413PayloadTooLarge => "Request body too large",
                     _ => "Bad request",
                 },
-                Detail = bad.Message,
+                Detail = Describe(bad),
             };
+
+    // The framework's own wording names parameters and .NET types ("Implicit body inferred for parameter ...",
+    // "Failed to bind parameter \"Int64 id\""); the caller is told what to send instead.
+    private static string Describe(BadHttpRequestException bad) => bad.StatusCode switch
+    {
+        StatusCodes.Status415UnsupportedMediaType => "Send the body as application/json.",
+        StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
+        _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) && bad.Message.Contains("no body", StringComparison.OrdinalIgnoreCase) =>
+            "A JSON body is required.",
+        _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => "The request body could not be read as JSON for this resource.",
+        _ => "A parameter of the request is missing or not valid.",
+    };
 
     private static ValidationProblemDetails MalformedJson(JsonException json)
     {
         var field = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
         return new ValidationProblemDetails(new Dictionary<string, string[]>
         {
-            [field] = [json.Message.Split(" Path:", 2)[0]],
+            [field] = [JsonFaultMessages.Describe(json)],
         })
         {
             Status = StatusCodes.Status400BadRequest,

@@ -69,10 +69,10 @@ public static class InventorySourceEndpoints
         (await ViewsAsync(db, [id], cancellationToken)) is [var view] ? TypedResults.Ok(view) : NotFound(id);
 
     private static async Task<Results<Created<InventorySourceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
-        InventorySourceInput input, FleetDbContext db, IAuditTrail audit, InventorySyncSchedule schedule, TimeProvider time, HttpContext context,
-        CancellationToken cancellationToken)
+        InventorySourceInput input, FleetDbContext db, IAuditTrail audit, InventorySyncSchedule schedule, DeviceEndpointRules endpoints, TimeProvider time,
+        HttpContext context, CancellationToken cancellationToken)
     {
-        var (valid, problem) = await ValidateAsync(input, db, cancellationToken);
+        var (valid, problem) = await ValidateAsync(input, db, endpoints, cancellationToken);
         if (valid is null)
         {
             return problem!;
@@ -95,10 +95,10 @@ public static class InventorySourceEndpoints
     }
 
     private static async Task<Results<Ok<InventorySourceView>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ReplaceAsync(
-        long id, InventorySourceInput input, FleetDbContext db, IAuditTrail audit, InventorySyncSchedule schedule, TimeProvider time, HttpContext context,
-        CancellationToken cancellationToken)
+        long id, InventorySourceInput input, FleetDbContext db, IAuditTrail audit, InventorySyncSchedule schedule, DeviceEndpointRules endpoints,
+        TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
-        var (valid, problem) = await ValidateAsync(input, db, cancellationToken);
+        var (valid, problem) = await ValidateAsync(input, db, endpoints, cancellationToken);
         if (valid is null)
         {
             return problem!;
@@ -198,7 +198,7 @@ public static class InventorySourceEndpoints
             : Problems.NotFound("Sync run not found", $"There is no sync run {runId}.");
 
     private static async Task<(ValidInventorySource? Valid, ValidationProblem? Problem)> ValidateAsync(
-        InventorySourceInput? input, FleetDbContext db, CancellationToken cancellationToken)
+        InventorySourceInput? input, FleetDbContext db, DeviceEndpointRules endpoints, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
         if (input is null)
@@ -208,7 +208,7 @@ public static class InventorySourceEndpoints
         }
 
         var credentialIds = await db.Credentials.AsNoTracking().ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
-        var valid = InventorySourceRules.Validate(input, errors, credentialIds);
+        var valid = InventorySourceRules.Validate(input, errors, credentialIds, endpoints);
         return valid is null ? (null, errors.ToProblem()) : (valid, null);
     }
 

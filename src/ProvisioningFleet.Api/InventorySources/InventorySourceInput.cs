@@ -48,8 +48,12 @@ public static partial class InventorySourceRules
     public static string EndpointFor(string template, string fqdn, string name) =>
         template.Replace(FqdnPlaceholder, fqdn, StringComparison.OrdinalIgnoreCase).Replace(NamePlaceholder, name, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Checks <paramref name="input"/> into <paramref name="errors"/>; <paramref name="credentialIds"/> maps credential names to ids.</summary>
-    public static ValidInventorySource? Validate(InventorySourceInput input, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds)
+    /// <summary>
+    /// Checks <paramref name="input"/> into <paramref name="errors"/>; <paramref name="credentialIds"/> maps credential names to ids,
+    /// <paramref name="endpoints"/> are the rules every device endpoint meets.
+    /// </summary>
+    public static ValidInventorySource? Validate(
+        InventorySourceInput input, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds, DeviceEndpointRules endpoints)
     {
         var valid = true;
         void Fail(string field, string message)
@@ -111,7 +115,7 @@ public static partial class InventorySourceRules
         var device = DeviceRules.Validate(
             new DeviceInput("member.example", template.Length == 0 ? null : EndpointFor(template, "member.example", "MEMBER"), null,
                 input.Authentication, input.DeviceCredential, input.Tags),
-            "", sample, credentialIds);
+            "", sample, credentialIds, endpoints);
         foreach (var (field, messages) in sample.ToDictionary())
         {
             foreach (var message in messages)

@@ -27,6 +27,7 @@ public sealed class InventorySync(
     CredentialVault vault,
     IBackgroundJobClient jobs,
     IAuditTrail audit,
+    DeviceEndpointRules endpoints,
     IOptions<AdminServiceOptions> adminService,
     IOptions<WsManSessionSettings> winRm,
     TimeProvider time,
@@ -192,7 +193,7 @@ public sealed class InventorySync(
             var device = DeviceRules.Validate(
                 new DeviceInput(member.Fqdn, InventorySourceRules.EndpointFor(source.EndpointTemplate, member.Fqdn, member.Name), null,
                     source.Authentication.ToString(), source.DeviceCredential?.Name, source.Tags),
-                "", errors, credentialIds);
+                "", errors, credentialIds, endpoints);
             if (device is null)
             {
                 skips.Add(new InventorySkip(member.Name, member.ResourceId, InventorySkipReasons.InvalidName,

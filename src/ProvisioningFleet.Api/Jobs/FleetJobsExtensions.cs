@@ -16,21 +16,31 @@ public static class FleetJobsExtensions
     /// </summary>
     public static IHostApplicationBuilder AddFleetJobs(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHangfire((services, configuration) => configuration
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                storage => storage.UseNpgsqlConnection(services.GetRequiredService<IConfiguration>().GetConnectionString(FleetDataExtensions.ConnectionStringName)),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = HangfireSchema,
-                    PrepareSchemaIfNecessary = true,
-                    // Without it a shard that runs longer than the invisibility timeout is handed to a second worker while it still runs.
-                    UseSlidingInvisibilityTimeout = true,
-                    EnableLongPolling = true,
-                    QueuePollInterval = services.GetRequiredService<IOptions<EngineOptions>>().Value.JobPollInterval,
-                }));
+        builder.Services.AddHangfire((services, configuration) =>
+        {
+            var settings = services.GetRequiredService<IOptions<EngineOptions>>().Value;
+            configuration
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UsePostgreSqlStorage(
+                    storage => storage.UseNpgsqlConnection(services.GetRequiredService<IConfiguration>().GetConnectionString(FleetDataExtensions.ConnectionStringName)),
+                    new PostgreSqlStorageOptions
+                    {
+                        SchemaName = HangfireSchema,
+                        PrepareSchemaIfNecessary = true,
+                        // The heartbeat that keeps a running job invisible: without it a shard running longer than the
+                        // timeout would be handed to a second worker, and with it the timeout can be short, so that a
+                        // crashed process's shards come back within minutes instead of Hangfire's 30 (issue 16, item 14).
+                        UseSlidingInvisibilityTimeout = true,
+                        InvisibilityTimeout = settings.JobInvisibilityTimeout,
+                        // Held only for moments (the recurring-job scheduler, the scheduled sweep); one a crash left behind
+                        // must not stop the schedule for Hangfire's default 10 minutes.
+                        DistributedLockTimeout = settings.JobInvisibilityTimeout,
+                        EnableLongPolling = true,
+                        QueuePollInterval = settings.JobPollInterval,
+                    });
+        });
 
         var engine = builder.Configuration.GetSection(EngineOptions.Section).Get<EngineOptions>() ?? new EngineOptions();
         if (engine.RunJobs)

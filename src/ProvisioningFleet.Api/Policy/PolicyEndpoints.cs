@@ -29,7 +29,7 @@ public static class PolicyEndpoints
         var policy = await db.Policies.SingleAsync(cancellationToken);
         var before = PolicyView.From(policy);
         var errors = new ValidationErrors();
-        input.ApplyTo(policy, errors);
+        input.ApplyTo(policy, time.GetUtcNow(), errors);
         if (errors.Any)
         {
             return errors.ToProblem();

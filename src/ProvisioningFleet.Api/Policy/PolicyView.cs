@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data.Policy;
@@ -21,18 +23,23 @@ public sealed record PolicyView(
         p.TriggerPolicyRetrieval, p.HistoryRetentionDays, p.UpdatedAt, p.UpdatedBy);
 }
 
-/// <summary>PUT /api/v1/policy: the whole policy; a field left out takes its default.</summary>
+/// <summary>
+/// PUT /api/v1/policy: the whole policy; a field left out takes its default. Unknown fields and explicit nulls
+/// are refused (only <c>remediateAfterMinutes</c> means something by null), so that a typo or a null sent by
+/// mistake is an error rather than a silent reset to the default.
+/// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record PolicyInput(
-    bool? AutoRemediate,
+    [property: JsonConverter(typeof(NullRefusingConverter))] bool? AutoRemediate,
     int? RemediateAfterMinutes,
-    int? GraceMinutes,
-    int? MaxRemediationsPerSweep,
-    string? SweepCron,
-    bool? TriggerPolicyRetrieval,
-    int? HistoryRetentionDays)
+    [property: JsonConverter(typeof(NullRefusingConverter))] int? GraceMinutes,
+    [property: JsonConverter(typeof(NullRefusingConverter))] int? MaxRemediationsPerSweep,
+    [property: JsonConverter(typeof(NullRefusingConverter))] string? SweepCron,
+    [property: JsonConverter(typeof(NullRefusingConverter))] bool? TriggerPolicyRetrieval,
+    [property: JsonConverter(typeof(NullRefusingConverter))] int? HistoryRetentionDays)
 {
     /// <summary>Checks every field and names each bad one in <paramref name="errors"/>; without any, fills <paramref name="policy"/>.</summary>
-    public void ApplyTo(FleetPolicy policy, ValidationErrors errors)
+    public void ApplyTo(FleetPolicy policy, DateTimeOffset now, ValidationErrors errors)
     {
         var defaults = new FleetPolicy();
         if (RemediateAfterMinutes is < 1 or > 525_600)
@@ -50,10 +57,14 @@ public sealed record PolicyInput(
             errors.Add("maxRemediationsPerSweep", "maxRemediationsPerSweep must be from 0 (report only) to 1000000.");
         }
 
-        var cron = string.IsNullOrWhiteSpace(SweepCron) ? defaults.SweepCron : SweepCron.Trim();
+        var cron = SweepCron is null ? defaults.SweepCron : SweepCron.Trim();
         if (SweepCron is not null && !SweepSchedule.IsValidCron(cron))
         {
             errors.Add("sweepCron", $"'{SweepCron}' is not a cron expression with five fields (minute hour day-of-month month day-of-week), e.g. \"0 * * * *\".");
+        }
+        else if (SweepCron is not null && !SweepSchedule.Fires(cron, now))
+        {
+            errors.Add("sweepCron", $"'{SweepCron}' never fires (no date matches it in the next {SweepSchedule.FiresWithinYears} years): scheduled sweeps would stop.");
         }
 
         if (HistoryRetentionDays is < 1 or > 36_500)

@@ -108,7 +108,11 @@ public sealed class SweepJobs(
         await db.Database.OpenConnectionAsync(cancellationToken);
         if (!await SweepLedger.TryLockShardAsync(db, sweepId, shardIndex, cancellationToken))
         {
-            logger.LogWarning("Sweep {SweepId} shard {Shard} is already running elsewhere", sweepId, shardIndex);
+            // Another run holds it: a live one (this job was handed out twice) or a dead one whose database session
+            // PostgreSQL has not ended yet. Dropping the job would lose the shard in the second case; looking again
+            // later loses nothing in either (a finished shard returns at once).
+            logger.LogWarning("Sweep {SweepId} shard {Shard} is locked by another run; looking again in {Retry}", sweepId, shardIndex, options.Value.ShardLockRetry);
+            jobs.Schedule<SweepJobs>(j => j.RunShardAsync(sweepId, shardIndex, null, CancellationToken.None), options.Value.ShardLockRetry);
             return;
         }
 

@@ -15,6 +15,14 @@ public sealed class SweepSchedule(IRecurringJobManager recurring)
     /// <summary>The policy speaks standard five-field cron in UTC.</summary>
     public static bool IsValidCron(string expression) => CronExpression.TryParse(expression, CronFormat.Standard, out _);
 
+    /// <summary>Long enough for any date that exists at all (29 February skips 2100: eight years apart).</summary>
+    public const int FiresWithinYears = 8;
+
+    /// <summary>Whether a valid expression ever fires: "0 0 31 2 *" parses but names a date that never comes.</summary>
+    public static bool Fires(string expression, DateTimeOffset now) =>
+        CronExpression.Parse(expression, CronFormat.Standard).GetNextOccurrence(now, TimeZoneInfo.Utc) is { } next
+        && next <= now.AddYears(FiresWithinYears);
+
     public void Apply(string sweepCron)
     {
         var utc = new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc };
