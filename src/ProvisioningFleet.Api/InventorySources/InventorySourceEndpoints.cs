@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
+using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
