@@ -50,8 +50,14 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         }
     }
 
+    /// <summary>
+    /// The address the factory's clients use: HTTPS, as a person reaches the service (outside Development its
+    /// cookies are Secure, and a cookie container keeps those from plain HTTP requests).
+    /// </summary>
+    public static Uri SecureBaseAddress { get; } = new("https://localhost");
+
     /// <summary>A client that sends no credentials.</summary>
-    public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = SecureBaseAddress });
 
     /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key.</summary>
     public HttpClient CreateClientWithKey(string apiKey)

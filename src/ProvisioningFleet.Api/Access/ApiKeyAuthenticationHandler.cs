@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace ProvisioningFleet.Api.Access;
 
-/// <summary>Authenticates <c>X-Api-Key</c>; 401 for a missing or unknown key, 403 for a role that may not.</summary>
+/// <summary>Authenticates <c>X-Api-Key</c> (or <c>Authorization: Bearer</c>); 401 for a missing or unknown key, 403 for a role that may not.</summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -16,7 +16,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         if (!Request.Headers.TryGetValue(FleetSchemes.ApiKeyHeader, out var values))
         {
-            return AuthenticateResult.NoResult();
+            var authorization = Request.Headers.Authorization;
+            if (authorization.Count != 1 || !authorization[0]!.StartsWith(FleetSchemes.BearerPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return authorization.Count == 0 ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("The API key is unknown or revoked.");
+            }
+            values = authorization[0]![FleetSchemes.BearerPrefix.Length..];
         }
 
         if (values.Count != 1 || await keys.FindActiveAsync(values[0]!.Trim(), Context.RequestAborted) is not { } key)
