@@ -9,7 +9,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyStore keys)
+    ApiKeyStore keys,
+    FailedKeyChecks failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -19,13 +20,19 @@ internal sealed class ApiKeyAuthenticationHandler(
             var authorization = Request.Headers.Authorization;
             if (authorization.Count != 1 || !authorization[0]!.StartsWith(FleetSchemes.BearerPrefix, StringComparison.OrdinalIgnoreCase))
             {
-                return authorization.Count == 0 ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("The API key is unknown or revoked.");
+                if (authorization.Count == 0)
+                {
+                    return AuthenticateResult.NoResult();
+                }
+                failures.RecordFailure(Context);
+                return AuthenticateResult.Fail("The API key is unknown or revoked.");
             }
             values = authorization[0]![FleetSchemes.BearerPrefix.Length..];
         }
 
         if (values.Count != 1 || await keys.FindActiveAsync(values[0]!.Trim(), Context.RequestAborted) is not { } key)
         {
+            failures.RecordFailure(Context);
             return AuthenticateResult.Fail("The API key is unknown or revoked.");
         }
 

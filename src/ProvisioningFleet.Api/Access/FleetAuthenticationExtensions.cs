@@ -12,6 +12,10 @@ public static class FleetAuthenticationExtensions
     {
         builder.Services.AddSingleton<ApiKeyHasher>();
         builder.Services.AddScoped<ApiKeyStore>();
+        builder.Services.AddOptions<KeyCheckLimitOptions>().BindConfiguration(KeyCheckLimitOptions.Section)
+            .Validate(o => o.FailuresPerWindow > 0 && o.Window > TimeSpan.Zero, $"{KeyCheckLimitOptions.Section}: FailuresPerWindow and Window must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<FailedKeyChecks>();
         builder.Services.AddAntiforgery(options =>
         {
             options.HeaderName = FleetSchemes.AntiforgeryHeader;
@@ -70,6 +74,7 @@ public static class FleetAuthenticationExtensions
 
     public static WebApplication UseFleetAuthentication(this WebApplication app)
     {
+        app.UseMiddleware<KeyCheckThrottling>();
         app.UseAuthentication();
         app.UseMiddleware<CookieWriteProtection>();
         app.UseAuthorization();

@@ -53,7 +53,7 @@ public static class SignInEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys)
+    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, FailedKeyChecks failures)
     {
         if (!context.Request.HasFormContentType)
         {
@@ -70,6 +70,7 @@ public static class SignInEndpoints
         var presented = form["apiKey"].ToString().Trim();
         if (presented.Length == 0 || await keys.FindActiveAsync(presented, context.RequestAborted) is not { } key)
         {
+            failures.RecordFailure(context);
             return Page(context, antiforgery, returnUrl, "That key is unknown or revoked.", StatusCodes.Status401Unauthorized);
         }
 
