@@ -36,6 +36,7 @@ builder.AddDemoFleet();
 
 var app = builder.Build();
 app.UseFleetHosting();
+app.UseContentSecurityPolicy();
 app.UseFleetAuthentication();
 
 app.MapFleetHealthAndDocs();
