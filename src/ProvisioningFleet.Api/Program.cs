@@ -39,6 +39,7 @@ builder.AddDemoFleet();
 
 var app = builder.Build();
 app.UseFleetHosting();
+app.UseContentSecurityPolicy();
 app.UseFleetAuthentication();
 
 app.MapFleetHealthAndDocs();

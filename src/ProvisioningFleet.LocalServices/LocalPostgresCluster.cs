@@ -242,10 +242,15 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
-        await File.WriteAllTextAsync(passwordFile, password + "\n", Encoding.ASCII, cancellationToken);
+        // Owner-only from the moment it exists (not narrowed afterwards), and never an existing file reused.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        await using (var writer = new StreamWriter(new FileStream(passwordFile, options), Encoding.ASCII))
+        {
+            await writer.WriteAsync((password + "\n").AsMemory(), cancellationToken);
         }
 
         return password;

@@ -50,6 +50,8 @@ public sealed partial class OperatorJourneyTests(OverviewFleet fleet)
         // The simulated clients really left provisioning mode: the page showed the truth.
         Assert.All(fleet.Fleet.Devices.Where(d => d.HostName.StartsWith("stuck-", StringComparison.Ordinal)), d => Assert.False(d.InProvisioningMode));
         Assert.True(fleet.Fleet.Find("deploying-01.lab.test")!.InProvisioningMode);
+        // Sign-in, dashboard and overview all worked under their Content-Security-Policy, and nothing was refused.
+        Assert.Empty(SignedInPages.PolicyRefusals(page));
     }
 
     [Fact]
@@ -87,6 +89,9 @@ public sealed partial class OperatorJourneyTests(OverviewFleet fleet)
         await Expect(page.Locator("tr", new() { HasText = "fleet-sweep" })).ToBeVisibleAsync();
         await Expect(page.Locator("button[data-url$='/recurring/trigger']")).ToHaveCountAsync(0);
         await Screenshots.KeepAsync(page, "reader-hangfire-recurring");
+        await page.GotoAsync("/hangfire");
+        await Expect(page.Locator("h1.page-header")).ToBeVisibleAsync();
+        Assert.Empty(SignedInPages.PolicyRefusals(page));
     }
 
     [Fact]

@@ -50,14 +50,23 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         builder.UseSetting(DeviceEndpointRules.AllowLabEndpointsSetting, "true");
         // Tests read the summary right after changing what it counts.
         builder.UseSetting(FleetSummaryEndpoints.MaxAgeSetting, "00:00:00");
+        // The in-memory server gives every test client one (unknown) address, and whole classes probe wrong keys
+        // on purpose: the throttle's own tests set a small limit again.
+        builder.UseSetting("Fleet:KeyCheckLimit:FailuresPerWindow", "100000");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
         }
     }
 
+    /// <summary>
+    /// The address the factory's clients use: HTTPS, as a person reaches the service (outside Development its
+    /// cookies are Secure, and a cookie container keeps those from plain HTTP requests).
+    /// </summary>
+    public static Uri SecureBaseAddress { get; } = new("https://localhost");
+
     /// <summary>A client that sends no credentials.</summary>
-    public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = SecureBaseAddress });
 
     /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key.</summary>
     public HttpClient CreateClientWithKey(string apiKey)

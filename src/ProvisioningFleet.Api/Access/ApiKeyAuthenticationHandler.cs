@@ -4,23 +4,35 @@ using Microsoft.Extensions.Options;
 
 namespace ProvisioningFleet.Api.Access;
 
-/// <summary>Authenticates <c>X-Api-Key</c>; 401 for a missing or unknown key, 403 for a role that may not.</summary>
+/// <summary>Authenticates <c>X-Api-Key</c> (or <c>Authorization: Bearer</c>); 401 for a missing or unknown key, 403 for a role that may not.</summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyStore keys)
+    ApiKeyStore keys,
+    FailedKeyChecks failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(FleetSchemes.ApiKeyHeader, out var values))
         {
-            return AuthenticateResult.NoResult();
+            var authorization = Request.Headers.Authorization;
+            if (authorization.Count != 1 || !authorization[0]!.StartsWith(FleetSchemes.BearerPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                if (authorization.Count == 0)
+                {
+                    return AuthenticateResult.NoResult();
+                }
+                failures.RecordFailure(Context);
+                return AuthenticateResult.Fail("The API key is unknown or revoked.");
+            }
+            values = authorization[0]![FleetSchemes.BearerPrefix.Length..];
         }
 
         if (values.Count != 1 || await keys.FindActiveAsync(values[0]!.Trim(), Context.RequestAborted) is not { } key)
         {
+            failures.RecordFailure(Context);
             return AuthenticateResult.Fail("The API key is unknown or revoked.");
         }
 

@@ -12,23 +12,29 @@ public static class FleetAuthenticationExtensions
     {
         builder.Services.AddSingleton<ApiKeyHasher>();
         builder.Services.AddScoped<ApiKeyStore>();
+        builder.Services.AddOptions<KeyCheckLimitOptions>().BindConfiguration(KeyCheckLimitOptions.Section)
+            .Validate(o => o.FailuresPerWindow > 0 && o.Window > TimeSpan.Zero, $"{KeyCheckLimitOptions.Section}: FailuresPerWindow and Window must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<FailedKeyChecks>();
         builder.Services.AddAntiforgery(options =>
         {
             options.HeaderName = FleetSchemes.AntiforgeryHeader;
             options.Cookie.Name = "ProvisioningFleet.Antiforgery";
+            // Same as the request (not Always like the session cookie): the token proves no identity, and the
+            // framework refuses to issue an Always-Secure token on plain HTTP, which would break the sign-in page.
         });
 
         builder.Services.AddAuthentication(FleetSchemes.Default)
             .AddPolicyScheme(FleetSchemes.Default, "API key or sign-in cookie", options =>
                 options.ForwardDefaultSelector = context =>
-                    context.Request.Headers.ContainsKey(FleetSchemes.ApiKeyHeader) ? FleetSchemes.ApiKey : FleetSchemes.Cookie)
+                    FleetSchemes.PresentsApiKey(context.Request) ? FleetSchemes.ApiKey : FleetSchemes.Cookie)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(FleetSchemes.ApiKey, null)
             .AddCookie(FleetSchemes.Cookie, options =>
             {
                 options.Cookie.Name = "ProvisioningFleet.Auth";
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Strict;
-                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                options.Cookie.SecurePolicy = SecurePolicy(builder.Environment);
                 options.ExpireTimeSpan = TimeSpan.FromHours(8);
                 options.SlidingExpiration = true;
                 options.LoginPath = SignInEndpoints.SignInPath;
@@ -68,11 +74,17 @@ public static class FleetAuthenticationExtensions
 
     public static WebApplication UseFleetAuthentication(this WebApplication app)
     {
+        app.UseMiddleware<KeyCheckThrottling>();
         app.UseAuthentication();
         app.UseMiddleware<CookieWriteProtection>();
         app.UseAuthorization();
         return app;
     }
+
+    // Outside Development the service is reached over HTTPS, usually through a proxy that may talk to it in
+    // plain HTTP: the cookie must still never travel without TLS, whatever scheme the request arrived with.
+    private static CookieSecurePolicy SecurePolicy(IHostEnvironment environment) =>
+        environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {

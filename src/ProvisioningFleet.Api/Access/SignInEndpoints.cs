@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using ProvisioningFleet.Api.Operators;
 
 namespace ProvisioningFleet.Api.Access;
 
@@ -53,7 +54,7 @@ public static class SignInEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys)
+    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, ApiKeyStore keys, FailedKeyChecks failures)
     {
         if (!context.Request.HasFormContentType)
         {
@@ -70,6 +71,7 @@ public static class SignInEndpoints
         var presented = form["apiKey"].ToString().Trim();
         if (presented.Length == 0 || await keys.FindActiveAsync(presented, context.RequestAborted) is not { } key)
         {
+            failures.RecordFailure(context);
             return Page(context, antiforgery, returnUrl, "That key is unknown or revoked.", StatusCodes.Status401Unauthorized);
         }
 
@@ -82,6 +84,8 @@ public static class SignInEndpoints
     private static ContentHttpResult Page(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error, int status)
     {
         var tokens = antiforgery.GetAndStoreTokens(context);
+        var styleNonce = ContentSecurityPolicy.NewNonce();
+        context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy.SignIn(styleNonce);
         var encode = (string? text) => WebUtility.HtmlEncode(text ?? "");
         var errorHtml = error is null ? "" : $"<p class=\"error\" role=\"alert\">{encode(error)}</p>";
         var html = $$"""
@@ -91,7 +95,7 @@ public static class SignInEndpoints
               <meta charset="utf-8">
               <meta name="viewport" content="width=device-width, initial-scale=1">
               <title>Sign in · ProvisioningFleet</title>
-              <style>
+              <style nonce="{{styleNonce}}">
                 body { font-family: system-ui, sans-serif; background: #f4f5f7; display: grid; place-items: center; min-height: 100vh; margin: 0; }
                 form { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); width: min(26rem, 90vw); }
                 h1 { font-size: 1.3rem; margin-top: 0; }

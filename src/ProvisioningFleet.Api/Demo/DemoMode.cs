@@ -14,6 +14,12 @@ public static class DemoMode
     public const string Setting = "Fleet:Demo";
 
     /// <summary>
+    /// Lets demo mode use the configured <c>ConnectionStrings:Fleet</c>, which it otherwise refuses: it imports a
+    /// simulated fleet and a credential there. For a throwaway database only (the tests use one).
+    /// </summary>
+    public const string UseConfiguredDatabaseSetting = "Fleet:Demo:UseConfiguredDatabase";
+
+    /// <summary>
     /// The arguments for the host. A bare <c>--demo</c> would make the command-line configuration
     /// provider swallow the next argument (<c>--demo --urls X</c>) as its value.
     /// </summary>
@@ -40,7 +46,17 @@ public static class DemoMode
         }
 
         builder.Configuration[KeyRingCertificate.InstanceFolderSetting] = builder.DataFolder();
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(FleetDataExtensions.ConnectionStringName)))
+        var configured = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(FleetDataExtensions.ConnectionStringName));
+        if (configured && !builder.Configuration.GetValue<bool>(UseConfiguredDatabaseSetting))
+        {
+            throw new FleetConfigurationException(
+                "Demo mode refuses the configured database (ConnectionStrings__Fleet is set): it would import a simulated fleet " +
+                "and its credential into it. Drop --demo to run against that database, or unset ConnectionStrings__Fleet for the " +
+                $"demo's private PostgreSQL in {builder.DataFolder()}. For a throwaway database: " +
+                $"{FleetConfigurationException.EnvironmentName(UseConfiguredDatabaseSetting)}=true.");
+        }
+
+        if (!configured)
         {
             var cluster = await StartClusterAsync(builder, cancellationToken);
             // Everything else that reads the connection string (the job store too) gets the same database.

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
@@ -30,7 +31,7 @@ public static class DeviceVerdictEndpoints
     }
 
     private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> ProbeAsync(
-        long id, FleetDbContext db, DeviceVerdicts verdicts, CancellationToken cancellationToken)
+        long id, HttpContext http, FleetDbContext db, DeviceVerdicts verdicts, IAuditTrail audit, CancellationToken cancellationToken)
     {
         var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
@@ -39,7 +40,11 @@ public static class DeviceVerdictEndpoints
         }
 
         await verdicts.ProbeAndRecordAsync(device, cancellationToken);
-        return TypedResults.Ok(await db.Devices.AsNoTracking().Where(d => d.Id == id).Select(DeviceView.Projection).SingleAsync(cancellationToken));
+        var view = await db.Devices.AsNoTracking().Where(d => d.Id == id).Select(DeviceView.Projection).SingleAsync(cancellationToken);
+        // A manual probe uses the device's credential on someone's word: who, and what it found.
+        audit.Record(db, http.User, "device.probe", $"device:{device.HostName}", new { id, state = view.State.ToString() });
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(view);
     }
 
     private static async Task<Results<Ok<PagedList<StateChangeView>>, NotFound<ProblemDetails>, ValidationProblem>> HistoryAsync(

@@ -27,6 +27,12 @@ public static class FleetHostingExtensions
             options.SerializerOptions.AllowDuplicateProperties = false;
         });
 
+        // Read (and refused when wrong) now, so that a mistyped proxy address stops start-up, not the first request.
+        var proxies = builder.Configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
+        proxies.ApplyTo(new ForwardedHeadersOptions());
+        builder.Services.Configure<ForwardedHeadersOptions>(proxies.ApplyTo);
+        builder.Services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "ProvisioningFleet";
@@ -48,6 +54,14 @@ public static class FleetHostingExtensions
 
     public static WebApplication UseFleetHosting(this WebApplication app)
     {
+        // First, so that everything after it (HSTS, cookies, rate limits, audit) sees the client, not the proxy.
+        app.UseForwardedHeaders();
+        if (!app.Environment.IsDevelopment())
+        {
+            // Sent on HTTPS answers only (directly or through a known proxy), never for localhost.
+            app.UseHsts();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseNulCharacterRefusal();

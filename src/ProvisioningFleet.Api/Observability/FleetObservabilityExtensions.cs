@@ -30,6 +30,7 @@ public static class FleetObservabilityExtensions
                 .AddMeter(FleetTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
+                .AddView(WithoutPeerNames)
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
@@ -45,13 +46,13 @@ public static class FleetObservabilityExtensions
     }
 
     /// <summary>
-    /// <c>/metrics</c> in Prometheus text format: anonymous, or for any API key (Reader and up) or signed-in person when
-    /// <c>Fleet:Metrics:RequireApiKey</c> is true.
+    /// <c>/metrics</c> in Prometheus text format for any API key (Reader and up) or signed-in person; anonymous only
+    /// when <c>Fleet:Metrics:RequireApiKey</c> is false.
     /// </summary>
     public static IEndpointRouteBuilder MapFleetMetrics(this IEndpointRouteBuilder endpoints)
     {
         var requireKey = endpoints.ServiceProvider.GetRequiredService<IConfiguration>()
-            .GetValue<bool>($"{MetricsOptions.Section}:{nameof(MetricsOptions.RequireApiKey)}");
+            .GetValue($"{MetricsOptions.Section}:{nameof(MetricsOptions.RequireApiKey)}", defaultValue: true);
         var scrape = endpoints.MapPrometheusScrapingEndpoint("/metrics");
         if (requireKey)
         {
@@ -63,6 +64,17 @@ public static class FleetObservabilityExtensions
         }
         return endpoints;
     }
+
+    // The HTTP client and DNS series would name every device the service talks to (server.address and
+    // server.port, the peer's address, the looked-up name): a list of the fleet for whoever reads the
+    // metrics. Only the tags that say how the calls went are kept.
+    private static readonly string[] KeptClientTags =
+        ["http.request.method", "http.response.status_code", "error.type", "network.protocol.name", "network.protocol.version", "url.scheme", "http.connection.state"];
+
+    private static MetricStreamConfiguration? WithoutPeerNames(System.Diagnostics.Metrics.Instrument instrument) =>
+        instrument.Meter.Name is "System.Net.Http" or "System.Net.NameResolution" or "OpenTelemetry.Instrumentation.Http"
+            ? new MetricStreamConfiguration { TagKeys = KeptClientTags }
+            : null;
 
     // Kubernetes probes and Prometheus scrapes every few seconds would drown the traces that matter.
     private static bool IsProbeTraffic(PathString path) =>

@@ -32,7 +32,8 @@ public static class OperatorsUiExtensions
             DashboardTitle = "ProvisioningFleet jobs",
             DisplayStorageConnectionString = false,
         })
-            .RequireAuthorization(FleetPolicies.Reader);
+            .RequireAuthorization(FleetPolicies.Reader)
+            .AuditCommands();
         return endpoints;
     }
 }

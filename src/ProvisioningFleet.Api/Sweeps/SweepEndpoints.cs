@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Jobs;
 using ProvisioningFleet.Api.Lists;
@@ -40,7 +41,7 @@ public static class SweepEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Accepted<SweepAccepted>, ValidationProblem>> StartAsync(
+    private static async Task<Results<Accepted<SweepAccepted>, ValidationProblem, Conflict<ProblemDetails>>> StartAsync(
         SweepRequest? request, HttpContext http, SweepJobs jobs, CancellationToken cancellationToken)
     {
         var tag = string.IsNullOrWhiteSpace(request?.Tag) ? null : request.Tag.Trim();
@@ -51,8 +52,10 @@ public static class SweepEndpoints
             return errors.ToProblem();
         }
 
-        var sweep = await jobs.RequestAsync(SweepTrigger.Manual, tag, request?.DryRun ?? false, http.User.ActorName(), cancellationToken);
-        return TypedResults.Accepted($"/api/v1/sweeps/{sweep.Id}", new SweepAccepted(sweep.Id, sweep.Status));
+        var (sweep, alreadyQueued) = await jobs.RequestManualAsync(tag, request?.DryRun ?? false, http.User, cancellationToken);
+        return sweep is null
+            ? Problems.Conflict("A sweep is already queued", $"Sweep {alreadyQueued} ({(tag is null ? "the whole fleet" : $"tag '{tag}'")}) is queued and has not started; one queued sweep per tag at a time.")
+            : TypedResults.Accepted($"/api/v1/sweeps/{sweep.Id}", new SweepAccepted(sweep.Id, sweep.Status));
     }
 
     private static async Task<Results<Ok<PagedList<SweepView>>, ValidationProblem>> ListAsync(
@@ -84,9 +87,11 @@ public static class SweepEndpoints
             : NotFoundSweep(id);
 
     private static async Task<Results<Accepted<SweepView>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> CancelAsync(
-        long id, FleetDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        long id, HttpContext http, FleetDbContext db, IAuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        // The cancel and its audit entry (who) commit together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // A queued sweep has no shard that could notice the flag, so it ends here; a running one ends when its shards see it.
         var changed = await db.Sweeps
             .Where(s => s.Id == id && (s.Status == SweepStatus.Queued || s.Status == SweepStatus.Running))
@@ -100,9 +105,15 @@ public static class SweepEndpoints
             return NotFoundSweep(id);
         }
 
-        return changed == 0
-            ? Problems.Conflict("Sweep already finished", $"Sweep {id} is {sweep.Status}; only a queued or running sweep can be cancelled.")
-            : TypedResults.Accepted($"/api/v1/sweeps/{id}", await SweepView.ReadAsync(db, sweep, cancellationToken));
+        if (changed == 0)
+        {
+            return Problems.Conflict("Sweep already finished", $"Sweep {id} is {sweep.Status}; only a queued or running sweep can be cancelled.");
+        }
+
+        audit.Record(db, http.User, "sweep.cancel", $"sweep:{id}", new { status = sweep.Status.ToString() });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Accepted($"/api/v1/sweeps/{id}", await SweepView.ReadAsync(db, sweep, cancellationToken));
     }
 
     private static NotFound<ProblemDetails> NotFoundSweep(long id) => Problems.NotFound("Sweep not found", $"There is no sweep {id}.");

@@ -1,8 +1,11 @@
 using System.ComponentModel;
+using System.Security.Claims;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Devices;
@@ -21,28 +24,62 @@ public sealed class SweepJobs(
     SweepFinisher finisher,
     TimeProvider time,
     IOptions<EngineOptions> options,
+    IAuditTrail audit,
     ILogger<SweepJobs> logger)
 {
     public const int ShardAttempts = 3;
+
+    /// <summary>
+    /// A sweep someone asked for: queued and audited in one transaction, unless a sweep of the same tag (none: the
+    /// whole fleet; compared case-insensitively) is already queued, whose id is then returned instead.
+    /// </summary>
+    public async Task<(Sweep? Queued, long? AlreadyQueued)> RequestManualAsync(string? tag, bool dryRun, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Two requests for one tag at once: the second waits here and then sees the first one's queued sweep.
+        await SweepLedger.LockSweepRequestsAsync(db, cancellationToken);
+        var lowered = tag?.ToLowerInvariant();
+        var queued = await db.Sweeps
+            .Where(s => s.Status == SweepStatus.Queued && !s.CancelRequested)
+            .Where(s => lowered == null ? s.Tag == null : s.Tag != null && s.Tag.ToLower() == lowered)
+            .Select(s => (long?)s.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (queued is not null)
+        {
+            return (null, queued);
+        }
+
+        var sweep = NewSweep(SweepTrigger.Manual, tag, dryRun, actor.ActorName());
+        db.Sweeps.Add(sweep);
+        await db.SaveChangesAsync(cancellationToken);
+        audit.Record(db, actor, "sweep.start", $"sweep:{sweep.Id}", new { tag, dryRun });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        jobs.Enqueue<SweepJobs>(j => j.StartAsync(sweep.Id, CancellationToken.None));
+        return (sweep, null);
+    }
 
     /// <summary>Creates a Queued sweep and its start job.</summary>
     public async Task<Sweep> RequestAsync(SweepTrigger trigger, string? tag, bool dryRun, string requestedBy, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var sweep = new Sweep
-        {
-            Status = SweepStatus.Queued,
-            Trigger = trigger,
-            Tag = tag,
-            DryRun = dryRun,
-            RequestedBy = requestedBy,
-            RequestedAt = time.GetUtcNow(),
-        };
+        var sweep = NewSweep(trigger, tag, dryRun, requestedBy);
         db.Sweeps.Add(sweep);
         await db.SaveChangesAsync(cancellationToken);
         jobs.Enqueue<SweepJobs>(j => j.StartAsync(sweep.Id, CancellationToken.None));
         return sweep;
     }
+
+    private Sweep NewSweep(SweepTrigger trigger, string? tag, bool dryRun, string requestedBy) => new()
+    {
+        Status = SweepStatus.Queued,
+        Trigger = trigger,
+        Tag = tag,
+        DryRun = dryRun,
+        RequestedBy = requestedBy,
+        RequestedAt = time.GetUtcNow(),
+    };
 
     [DisplayName("Scheduled sweep")]
     [AutomaticRetry(Attempts = 0)]

@@ -24,6 +24,10 @@ public sealed class SweepTally
 public static class SweepLedger
 {
     /// <summary>Queued → Running, unless another sweep runs (the unique index says no) or an older one waits.</summary>
+    /// <summary>Serializes requests for new sweeps until the caller's transaction ends (one queued sweep per tag).</summary>
+    public static Task LockSweepRequestsAsync(FleetDbContext db, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(hashtext('fleet-sweep-requests'))", cancellationToken);
+
     public static async Task<bool> TryStartAsync(FleetDbContext db, long sweepId, int remediationLimit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         try

@@ -38,10 +38,19 @@ internal static class NtlmUserFile
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(_path);
             }
             var temporary = _path + ".tmp";
-            File.WriteAllLines(temporary, Lines);
+            // Owner-only from the moment it exists: a left-over (or planted) file is removed, never written into.
+            File.Delete(temporary);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using (var writer = new StreamWriter(new FileStream(temporary, options)))
+            {
+                foreach (var line in Lines)
+                {
+                    writer.WriteLine(line);
+                }
             }
             File.Move(temporary, _path, overwrite: true);
             // gss-ntlmssp reads the variable with getenv(); .NET's own setter does not reach the C environment.

@@ -18,6 +18,7 @@ public sealed class DemoFleetTests(PostgresFixture postgres) : FleetApiTest(post
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         settings[DemoMode.Setting] = "true";
+        settings[DemoMode.UseConfiguredDatabaseSetting] = "true";
         settings[DemoFleetExtensions.SizeSetting] = Devices.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Fleet:Demo:DataPath"] = _dataFolder;
         settings["Fleet:Engine:ShardSize"] = "50";

@@ -48,6 +48,17 @@ public sealed partial class MonitoringFilesTests(PostgresFixture postgres) : Eng
     }
 
     [Fact]
+    public void The_scrape_job_sends_a_key_from_a_file_as_the_service_requires()
+    {
+        var jobs = (List<object>)RepositoryFiles.ReadYaml("deploy/prometheus/prometheus.yml").Single()["scrape_configs"];
+        var job = jobs.Cast<Dictionary<object, object>>().Single(j => (string)j["job_name"] == "provisioningfleet");
+        var authorization = (Dictionary<object, object>)job["authorization"];
+        Assert.Equal("Bearer", authorization["type"]);
+        Assert.StartsWith("/", (string)authorization["credentials_file"]);
+        Assert.False(authorization.ContainsKey("credentials"), "the key belongs in a file, not in prometheus.yml");
+    }
+
+    [Fact]
     public async Task Promtool_accepts_the_rules_their_unit_tests_and_the_dashboard_queries()
     {
         if (Promtool() is not { } promtool)
@@ -85,8 +96,8 @@ public sealed partial class MonitoringFilesTests(PostgresFixture postgres) : Eng
         var channel = (await created.Content.ReadFromJsonAsync<NotificationChannelView>(Json.Options))!;
         Assert.Equal(HttpStatusCode.OK, (await Fleet.Admin.PostAsync($"/api/v1/notifications/{channel.Id}/test", null)).StatusCode);
 
-        using var anonymous = Api.CreateAnonymousClient();
-        var scrape = await MetricsEndpointTests.ScrapeUntilAsync(anonymous, text => text.Contains("fleet_notification_deliveries_total"));
+        using var prometheus = await MetricsEndpointTests.PrometheusAsync(Api);
+        var scrape = await MetricsEndpointTests.ScrapeUntilAsync(prometheus, text => text.Contains("fleet_notification_deliveries_total"));
         var exported = SeriesName().Matches(scrape).Select(m => m.Groups["name"].Value).ToHashSet();
 
         var used = Regex.Matches(RepositoryFiles.Read(Rules) + string.Join("\n", DashboardQueries()), @"\b(fleet_[a-z_]+)\b")

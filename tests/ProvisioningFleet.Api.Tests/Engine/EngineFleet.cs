@@ -126,6 +126,13 @@ internal sealed class EngineFleet : IAsyncDisposable
             sweep => sweep.Status is SweepStatus.Completed or SweepStatus.Cancelled or SweepStatus.Failed,
             $"sweep {sweepId} to end", timeout ?? TimeSpan.FromSeconds(60));
 
+    /// <summary>Until the sweep has left Queued: another sweep of its tag may be asked for only then (one queued per tag).</summary>
+    public static Task<SweepView> WaitUntilStartedAsync(HttpClient client, long sweepId) =>
+        Eventually.MatchAsync(
+            async () => (await client.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{sweepId}", Json.Options))!,
+            sweep => sweep.Status != SweepStatus.Queued,
+            $"sweep {sweepId} to start", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(25));
+
     public async Task<RemediationView[]> RemediationsOfAsync(long sweepId)
     {
         var list = await Admin.GetFromJsonAsync<Lists.PagedList<RemediationView>>($"/api/v1/remediations?sweepId={sweepId}&pageSize=500", Json.Options);

@@ -181,10 +181,12 @@ public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postg
     {
         for (var i = 0; i < 40; i++)
         {
-            await Fleet.AddAsync($"slow-{i}", d => d.Latency = TimeSpan.FromMilliseconds(150));
+            await Fleet.AddAsync($"slow-{i}", d => d.Latency = TimeSpan.FromMilliseconds(1000));
         }
 
         var first = await StartAsync();
+        // One queued sweep per tag: the second is asked for once the first runs (each probe takes a second).
+        Assert.Equal(SweepStatus.Running, (await EngineFleet.WaitUntilStartedAsync(Fleet.Admin, first)).Status);
         var second = await StartAsync();
         var queuedSeen = (await Fleet.Admin.GetFromJsonAsync<SweepView>($"/api/v1/sweeps/{second}", Json.Options))!.Status;
 

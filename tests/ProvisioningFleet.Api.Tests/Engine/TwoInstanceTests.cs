@@ -28,6 +28,7 @@ public sealed class TwoInstanceTests(PostgresFixture postgres) : FleetApiTest(po
 
         // Both instances start sweeps, and the second one is asked by hand to fix the same devices meanwhile.
         var fromFirst = await StartAsync(fleet.Admin, fleet.Tag);
+        await EngineFleet.WaitUntilStartedAsync(fleet.Admin, fromFirst);
         var fromSecond = await StartAsync(secondAdmin, fleet.Tag);
         var manual = await Task.WhenAll(stuck.Select(d => secondAdmin.PostAsJsonAsync($"/api/v1/devices/{fleet.IdOf(d)}/remediate", new { })));
         var one = await EngineFleet.WaitForAsync(fleet.Admin, fromFirst);

@@ -10,7 +10,7 @@ using ProvisioningFleet.Testing;
 
 namespace ProvisioningFleet.Api.Tests.Observability;
 
-/// <summary>/metrics in Prometheus text format, read the way Prometheus reads it: anonymously, over HTTP.</summary>
+/// <summary>/metrics in Prometheus text format, read the way Prometheus reads it: a Reader key as a bearer token, over HTTP.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
 {
@@ -33,8 +33,8 @@ public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : Fle
             await db.SaveChangesAsync();
         }
 
-        using var anonymous = Api.CreateAnonymousClient();
-        var text = await ScrapeUntilAsync(anonymous, t => Sample(t, "fleet_devices", "state", "Overdue") >= 2);
+        using var prometheus = await PrometheusAsync(Api);
+        var text = await ScrapeUntilAsync(prometheus, t => Sample(t, "fleet_devices", "state", "Overdue") >= 2);
         Assert.Equal(2, Sample(text, "fleet_devices", "state", "Overdue"));
         Assert.True(Sample(text, "fleet_devices", "state", "Healthy") >= 1);
         foreach (var state in Enum.GetNames<DeviceState>())
@@ -76,29 +76,35 @@ public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : Fle
         var remediation = await operatorClient.PostAsJsonAsync($"/api/v1/devices/{ids["metrics-overdue.lab.test"]}/remediate", new { justification = "metrics test" });
         remediation.EnsureSuccessStatusCode();
 
-        using var anonymous = Api.CreateAnonymousClient();
-        var text = await ScrapeUntilAsync(anonymous, t => Sample(t, "fleet_remediations_total", "outcome", "Remediated") >= 1);
+        using var prometheus = await PrometheusAsync(Api);
+        var text = await ScrapeUntilAsync(prometheus, t => Sample(t, "fleet_remediations_total", "outcome", "Remediated") >= 1);
         Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Healthy") >= 1);
         Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Overdue") >= 1);
         Assert.True(Sample(text, "fleet_probe_duration_seconds_count", "state", "Unreachable") >= 1);
         Assert.Contains("# TYPE fleet_probe_duration_seconds histogram", text);
         Assert.Matches(@"fleet_probe_duration_seconds_bucket\{[^}]*le=""0\.5""", text);
         Assert.True(Sample(text, "fleet_winrm_errors_total", "category", "Network") >= 1);
+
+        // The WinRM calls are counted by the HTTP client series, which say how calls went, never to whom.
+        Assert.Matches(@"(?m)^http_client_request_duration_seconds_count\{", text);
+        var simulatorPort = fleet.EndpointFor("metrics-healthy.lab.test").Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var line in SampleLine().Matches(text).Where(l => l.Groups["name"].Value.StartsWith("http_client_", StringComparison.Ordinal) || l.Groups["name"].Value.StartsWith("dns_", StringComparison.Ordinal)))
+        {
+            var labels = line.Groups["labels"].Value;
+            Assert.DoesNotContain("server_address=", labels, StringComparison.Ordinal);
+            Assert.DoesNotContain("network_peer_address=", labels, StringComparison.Ordinal);
+            Assert.DoesNotContain("dns_question_name=", labels, StringComparison.Ordinal);
+            Assert.DoesNotContain($"\"{simulatorPort}\"", labels, StringComparison.Ordinal);
+            Assert.DoesNotContain("lab.test", labels, StringComparison.Ordinal);
+        }
     }
 
-    [Fact]
-    public async Task The_scrape_is_prometheus_text_and_needs_no_key_by_default()
+    /// <summary>A client as deploy/prometheus/prometheus.yml configures Prometheus: a Reader key sent as <c>Authorization: Bearer</c>.</summary>
+    internal static async Task<HttpClient> PrometheusAsync(FleetApiFactory api)
     {
-        using var anonymous = Api.CreateAnonymousClient();
-        var response = await anonymous.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("# TYPE fleet_devices gauge", await response.Content.ReadAsStringAsync());
-        // The runtime's and ASP.NET Core's own metrics come along; the first scrape's request shows in a
-        // later one (the exporter answers from a short cache, so "later" may take a few hundred ms).
-        var second = await ScrapeUntilAsync(anonymous, t => ScrapeRequests().IsMatch(t));
-        Assert.Matches(ScrapeRequests(), second);
-        Assert.Contains("# TYPE dotnet_gc_collections_total counter", second);
+        var client = api.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await api.KeyForAsync(ApiKeyRole.Reader));
+        return client;
     }
 
     internal static Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> ready) =>
@@ -128,27 +134,53 @@ public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : Fle
     private sealed record IdOnly(long Id);
 
     [GeneratedRegex(@"^http_server_request_duration_seconds_count\{[^}]*http_route=""/metrics""", RegexOptions.Multiline)]
-    private static partial Regex ScrapeRequests();
+    internal static partial Regex ScrapeRequests();
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?<labels>[^}]*)\} (?<value>[^ \n]+)", RegexOptions.Multiline)]
     private static partial Regex SampleLine();
 }
 
-/// <summary>With <c>Fleet:Metrics:RequireApiKey=true</c> the scrape needs a key like every other read.</summary>
+/// <summary>With <c>Fleet:Metrics:RequireApiKey=false</c> (an operator's explicit choice) the scrape is anonymous.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ProtectedMetricsEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
+public sealed class AnonymousMetricsEndpointTests(PostgresFixture postgres) : FleetApiTest(postgres)
 {
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Fleet:Metrics:RequireApiKey"] = "true";
+    protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Fleet:Metrics:RequireApiKey"] = "false";
 
     [Fact]
-    public async Task Anonymous_scrapes_are_refused_and_a_reader_key_is_enough()
+    public async Task Anonymous_scrapes_are_answered_when_the_key_is_turned_off()
+    {
+        using var anonymous = Api.CreateAnonymousClient();
+        var response = await anonymous.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("# TYPE fleet_devices gauge", await response.Content.ReadAsStringAsync());
+    }
+}
+
+/// <summary>
+/// The scrape's key, on a host of its own: the in-process simulator of the other tests shares ASP.NET Core's meter
+/// names, and its disposal ends those series in every host of the process.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class MetricsKeyTests(PostgresFixture postgres) : FleetApiTest(postgres)
+{
+    [Fact]
+    public async Task The_scrape_needs_a_key_by_default_and_takes_it_as_prometheus_sends_it()
     {
         using var anonymous = Api.CreateAnonymousClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
+        using var wrongBearer = Api.CreateAnonymousClient();
+        wrongBearer.DefaultRequestHeaders.Authorization = new("Bearer", "pfk_not-a-key-00000000000000000000000");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrongBearer.GetAsync("/metrics")).StatusCode);
 
-        using var reader = await Api.CreateClientAsync(ApiKeyRole.Reader);
-        var response = await reader.GetAsync("/metrics");
+        using var prometheus = await MetricsEndpointTests.PrometheusAsync(Api);
+        var response = await prometheus.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("# TYPE", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("# TYPE fleet_devices gauge", await response.Content.ReadAsStringAsync());
+        // The runtime's and ASP.NET Core's own metrics come along; the first scrape's request shows in a
+        // later one (the exporter answers from a short cache, so "later" may take a few hundred ms).
+        var second = await MetricsEndpointTests.ScrapeUntilAsync(prometheus, t => MetricsEndpointTests.ScrapeRequests().IsMatch(t));
+        Assert.Matches(MetricsEndpointTests.ScrapeRequests(), second);
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter", second);
     }
 }

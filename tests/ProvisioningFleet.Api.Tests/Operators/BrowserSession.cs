@@ -26,7 +26,7 @@ internal sealed partial class BrowserSession : IDisposable
 
     public static async Task<BrowserSession> SignInAsync(FleetApiFactory api, string apiKey)
     {
-        var client = api.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
+        var client = api.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = FleetApiFactory.SecureBaseAddress });
         var form = await client.GetStringAsync("/signin");
         var field = FormToken().Match(form);
         Assert.True(field.Success, "the sign-in page has no anti-forgery field");
