@@ -125,6 +125,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
     {
         var updatesBefore = await DeviceRowUpdatesAsync(connectionString);
         var shardsBefore = await ShardsByServerAsync(connectionString);
+        var allocatedBefore = await AllocatedBytesAsync(http);
         var cpuBefore = (Services: services.Select(s => CpuSeconds(s.Id)).ToArray(), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
         var stopwatch = Stopwatch.StartNew();
         var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
@@ -157,6 +158,13 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         Console.WriteLine($"  CPU during the sweep: service {serviceCpu.Sum():F1} s ({serviceCpu.Sum() * 1e6 / probed:F0} µs per device{(services.Count > 1 ? $"; by process {string.Join(" + ", serviceCpu.Select(c => c.ToString("F1", CultureInfo.InvariantCulture)))}" : "")}), " +
                           $"simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F1} s (of {Environment.ProcessorCount * stopwatch.Elapsed.TotalSeconds:F0} core-seconds); " +
                           $"load average {BenchMachine.LoadAverage()}");
+        if (allocatedBefore is not null && await AllocatedBytesAsync(http) is { } allocatedAfter)
+        {
+            // Allocation is work the machine's load does not inflate: the steadier measure of what a device costs.
+            Console.WriteLine($"  allocated by the service process answering the API: {(allocatedAfter - allocatedBefore.Value) / 1048576.0:F0} MB, " +
+                              $"{(allocatedAfter - allocatedBefore.Value) / probed / 1024.0:F1} KB per device{(services.Count > 1 ? " (that process only)" : "")}");
+        }
+
         // PostgreSQL publishes a backend's table statistics about a second after its transaction.
         await Task.Delay(TimeSpan.FromSeconds(2));
         var updatesAfter = await DeviceRowUpdatesAsync(connectionString);
@@ -171,6 +179,22 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         }
 
         return new SweepFigures(sweep.GetProperty("status").GetString() ?? "?", stopwatch.Elapsed, sweep.GetProperty("total").GetInt32(), peakDuringSweep);
+    }
+
+    /// <summary>The .NET runtime's count of bytes allocated so far, from the service's own /metrics; null when it is not there.</summary>
+    private static async Task<double?> AllocatedBytesAsync(HttpClient http)
+    {
+        var metrics = await http.GetStringAsync("/metrics");
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes", StringComparison.Ordinal) || line.StartsWith("process_runtime_dotnet_gc_allocations_size_bytes", StringComparison.Ordinal))
+            {
+                var fields = line.Split(' ');
+                return fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Shard jobs that went to Processing, by the Hangfire server that took them (a retried shard counts twice).</summary>
