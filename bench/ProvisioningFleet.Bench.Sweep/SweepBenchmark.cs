@@ -162,7 +162,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         {
             // Allocation is work the machine's load does not inflate: the steadier measure of what a device costs.
             Console.WriteLine($"  allocated by the service process answering the API: {(allocatedAfter - allocatedBefore.Value) / 1048576.0:F0} MB, " +
-                              $"{(allocatedAfter - allocatedBefore.Value) / probed / 1024.0:F1} KB per device{(services.Count > 1 ? " (that process only)" : "")}");
+                              $"{(allocatedAfter - allocatedBefore.Value) / probed / 1024.0:F1} KB per device of the sweep{(services.Count > 1 ? " (that process alone, which probed only its shards)" : "")}");
         }
 
         // PostgreSQL publishes a backend's table statistics about a second after its transaction.
