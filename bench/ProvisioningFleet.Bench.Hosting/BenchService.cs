@@ -18,16 +18,22 @@ public sealed class BenchService : IAsyncDisposable
     private readonly LocalPostgresCluster _cluster;
     private readonly string _certificate;
     private readonly ServiceProcess _service;
+    private readonly Dictionary<string, string?> _environment;
+    private readonly List<ServiceProcess> _replicas = [];
 
-    private BenchService(LocalPostgresCluster cluster, string certificate, ServiceProcess service, int port)
+    private BenchService(LocalPostgresCluster cluster, string certificate, ServiceProcess service, int port, Dictionary<string, string?> environment)
     {
         _cluster = cluster;
         _certificate = certificate;
         _service = service;
+        _environment = environment;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
 
     public Process Process => _service.Process;
+
+    /// <summary>The first service process and every replica started since, in that order.</summary>
+    public IReadOnlyList<Process> Processes => [_service.Process, .. _replicas.Select(r => r.Process)];
 
     public Uri BaseAddress { get; }
 
@@ -68,7 +74,7 @@ public sealed class BenchService : IAsyncDisposable
         }
 
         var process = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], environment, Path.GetDirectoryName(apiDll)!, output, error);
-        var service = new BenchService(cluster, certificate, process, port);
+        var service = new BenchService(cluster, certificate, process, port, environment);
         try
         {
             await process.WaitUntilReadyAsync(service.BaseAddress, TimeSpan.FromMinutes(2));
@@ -81,6 +87,19 @@ public sealed class BenchService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One more service process on the same database, key ring and settings (its own port and Hangfire server), as a
+    /// second replica behind a load balancer would be; returns when it is ready. Stopped with this service.
+    /// </summary>
+    public async Task<Process> StartReplicaAsync(string apiDll, Action<string> output, Action<string> error)
+    {
+        var port = FreePort.OnLoopback();
+        var replica = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], _environment, Path.GetDirectoryName(apiDll)!, output, error);
+        _replicas.Add(replica);
+        await replica.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromMinutes(2));
+        return replica.Process;
+    }
+
     /// <summary>A client of the service signed in with the bench's Admin key.</summary>
     public HttpClient CreateAdminClient(HttpMessageHandler? handler = null)
     {
@@ -91,6 +110,11 @@ public sealed class BenchService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
         await _service.DisposeAsync();
         File.Delete(_certificate);
         await _cluster.DisposeAsync();

@@ -18,17 +18,19 @@ namespace ProvisioningFleet.Bench.Sweep;
 /// </summary>
 public sealed class SweepBenchmark(SweepBenchOptions options)
 {
-    private const string UserName = "fleet-svc";
-    private const string Password = "Bench-pass-1";
+    internal const string UserName = "fleet-svc";
+    internal const string Password = "Bench-pass-1";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     public async Task<int> RunAsync()
     {
         // Not CreateTempSubdirectory (mode 700): PostgreSQL runs as its own user and must reach the cluster folder.
         var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"provisioningfleet-bench-{Guid.NewGuid():N}"));
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {BenchMachine.CpuModel()}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
+                          $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {BenchMachine.LoadAverage()}");
         Console.WriteLine($"scenario: {options.Devices} devices, {options.LatencyMs} ms per request, {options.Overdue:P0} overdue, {options.TaskSequence:P0} TS running, " +
-                          $"{options.Refusing:P0} refusing connections; shard {options.ShardSize}, concurrency {options.ProbeConcurrency}/shard, {options.Workers} workers");
+                          $"{options.Refusing:P0} refusing connections; shard {options.ShardSize}, concurrency {options.ProbeConcurrency}/shard, {options.Workers} workers, " +
+                          $"{options.Services} service process(es)");
 
         var devices = Fleet();
         await using var simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions { Users = { new SimulatedUser(UserName, Password) }, InvocationLogCapacity = 20 });
@@ -53,30 +55,78 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             ["Fleet__Engine__WorkerCount"] = options.Workers.ToString(CultureInfo.InvariantCulture),
             ["Fleet__Engine__JobPollInterval"] = "00:00:01",
         }, Log, Log);
-        Console.WriteLine($"service: dotnet {dll} (pid {service.Process.Id}, log {logPath})");
+        for (var replica = 1; replica < options.Services; replica++)
+        {
+            await service.StartReplicaAsync(dll, Log, Log);
+        }
+
+        Console.WriteLine($"service: dotnet {dll} (pids {string.Join(", ", service.Processes.Select(p => p.Id))}, log {logPath})");
         using var http = service.CreateAdminClient();
         await ImportAsync(http, simulator, devices);
         var policy = await http.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *", maxRemediationsPerSweep = options.Devices });
         policy.EnsureSuccessStatusCode();
-        var pid = service.Process.Id;
-        Console.WriteLine($"service RSS before the sweep: {Memory(pid).Rss / 1048576.0:F0} MB (peak so far {Memory(pid).Peak / 1048576.0:F0} MB, the import included)");
+        foreach (var process in service.Processes)
+        {
+            Console.WriteLine($"service {process.Id} RSS before the sweep: {Memory(process.Id).Rss / 1048576.0:F0} MB (peak so far {Memory(process.Id).Peak / 1048576.0:F0} MB, the import included)");
+        }
 
-        var pass = true;
+        var script = options.ScriptSample > 0 ? new AdminScriptPeer(work, simulator, Sample(devices), options.ScriptThreads) : null;
+        var scriptFirst = script is null ? null : await script.RunAsync("the admin's script on the fleet as found (sample, restored afterwards)", restore: true);
+
+        var targets = new Targets();
+        var scale = (double)options.Devices / SweepBenchOptions.TargetFleet;
+        SweepFigures? first = null, last = null;
         for (var run = 1; run <= options.Sweeps; run++)
         {
             Console.WriteLine(run == 1 ? "sweep 1: the first verdicts, and the fixes" : $"sweep {run}: the steady state");
-            pass &= await SweepAsync(http, service.Process, service.ConnectionString, devices);
+            var figures = await SweepAsync(http, service.Processes, service.ConnectionString, devices);
+            targets.Check($"sweep {run} completed", figures.Completed, figures.Status);
+            var limit = TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
+            targets.Check($"sweep {run} wall time <= {limit.TotalSeconds:F0} s ({(run == 1 ? 40 : 20)} s per 100,000 devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");
+            targets.Check($"sweep {run} service peak RSS <= 300 MB", figures.PeakRss <= 300L * 1048576, $"{figures.PeakRss / 1048576.0:F0} MB");
+            first ??= figures;
+            last = figures;
         }
 
-        Console.WriteLine(pass ? "PASS: every sweep within 5 minutes and under 500 MB" : "FAIL: outside the target (5 minutes, 500 MB)");
-        return pass ? 0 : 1;
+        var scriptSteady = script is null ? null : await script.RunAsync("the admin's script on the fleet after our sweeps (same sample, steady state)", restore: false);
+        if (scriptFirst is not null && scriptSteady is not null && first is not null && last is not null)
+        {
+            var firstRatio = first.DevicesPerSecond / scriptFirst.DevicesPerSecond;
+            var steadyRatio = last.DevicesPerSecond / scriptSteady.DevicesPerSecond;
+            Console.WriteLine($"devices per second, ours / the script's: first sweep {first.DevicesPerSecond:F0} / {scriptFirst.DevicesPerSecond:F1} = {firstRatio:F1}x; " +
+                              $"steady state {last.DevicesPerSecond:F0} / {scriptSteady.DevicesPerSecond:F1} = {steadyRatio:F1}x");
+            targets.Check("first-sweep ratio >= 20x", firstRatio >= 20, $"{firstRatio:F1}x");
+            if (options.Sweeps > 1)
+            {
+                targets.Check("steady-state ratio >= 40x", steadyRatio >= 40, $"{steadyRatio:F1}x");
+            }
+        }
+
+        Console.WriteLine($"load average at the end: {BenchMachine.LoadAverage()}");
+        return targets.Report();
     }
 
-    /// <summary>One sweep started through the API and watched to the end; true when it met the target.</summary>
-    private static async Task<bool> SweepAsync(HttpClient http, Process service, string connectionString, List<SimulatedDevice> devices)
+    /// <summary>Every Nth device, so that the sample has the fleet's mix of healthy, stuck, busy and unreachable clients.</summary>
+    private List<SimulatedDevice> Sample(List<SimulatedDevice> devices)
+    {
+        var step = Math.Max(1, devices.Count / Math.Min(options.ScriptSample, devices.Count));
+        return devices.Where((_, i) => i % step == 0).Take(options.ScriptSample).ToList();
+    }
+
+    private sealed record SweepFigures(string Status, TimeSpan Elapsed, int Total, long PeakRss)
+    {
+        public bool Completed => Status == "Completed";
+
+        public double DevicesPerSecond => Total / Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One sweep started through the API and watched to the end.</summary>
+    private static async Task<SweepFigures> SweepAsync(HttpClient http, IReadOnlyList<Process> services, string connectionString, List<SimulatedDevice> devices)
     {
         var updatesBefore = await DeviceRowUpdatesAsync(connectionString);
-        var cpuBefore = (Service: CpuSeconds(service.Id), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var shardsBefore = await ShardsByServerAsync(connectionString);
+        var allocatedBefore = await AllocatedBytesAsync(http);
+        var cpuBefore = (Services: services.Select(s => CpuSeconds(s.Id)).ToArray(), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
         var stopwatch = Stopwatch.StartNew();
         var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
         started.EnsureSuccessStatusCode();
@@ -85,7 +135,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         JsonElement sweep;
         while (true)
         {
-            peakDuringSweep = Math.Max(peakDuringSweep, Memory(service.Id).Rss);
+            peakDuringSweep = Math.Max(peakDuringSweep, services.Max(s => Memory(s.Id).Rss));
             sweep = await http.GetFromJsonAsync<JsonElement>($"/api/v1/sweeps/{id}", Json);
             var status = sweep.GetProperty("status").GetString();
             if (status is "Completed" or "Failed" or "Cancelled")
@@ -102,15 +152,69 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         }
 
         stopwatch.Stop();
-        Report(sweep, stopwatch.Elapsed, peakDuringSweep, Memory(service.Id).Peak, devices);
-        Console.WriteLine($"  CPU during the sweep: service {CpuSeconds(service.Id) - cpuBefore.Service:F0} s, simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F0} s (of {2 * stopwatch.Elapsed.TotalSeconds:F0} core-seconds on 2 cores)");
+        Report(sweep, stopwatch.Elapsed, peakDuringSweep, services.Max(s => Memory(s.Id).Peak), devices);
+        var serviceCpu = services.Select((s, i) => CpuSeconds(s.Id) - cpuBefore.Services[i]).ToArray();
+        var probed = Math.Max(1, sweep.GetProperty("probed").GetInt32());
+        Console.WriteLine($"  CPU during the sweep: service {serviceCpu.Sum():F1} s ({serviceCpu.Sum() * 1e6 / probed:F0} µs per device{(services.Count > 1 ? $"; by process {string.Join(" + ", serviceCpu.Select(c => c.ToString("F1", CultureInfo.InvariantCulture)))}" : "")}), " +
+                          $"simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F1} s (of {Environment.ProcessorCount * stopwatch.Elapsed.TotalSeconds:F0} core-seconds); " +
+                          $"load average {BenchMachine.LoadAverage()}");
+        if (allocatedBefore is not null && await AllocatedBytesAsync(http) is { } allocatedAfter)
+        {
+            // Allocation is work the machine's load does not inflate: the steadier measure of what a device costs.
+            Console.WriteLine($"  allocated by the service process answering the API: {(allocatedAfter - allocatedBefore.Value) / 1048576.0:F0} MB, " +
+                              $"{(allocatedAfter - allocatedBefore.Value) / probed / 1024.0:F1} KB per device of the sweep{(services.Count > 1 ? " (that process alone, which probed only its shards)" : "")}");
+        }
+
         // PostgreSQL publishes a backend's table statistics about a second after its transaction.
         await Task.Delay(TimeSpan.FromSeconds(2));
         var updatesAfter = await DeviceRowUpdatesAsync(connectionString);
         var updates = updatesAfter.Updates - updatesBefore.Updates;
         var hot = updatesAfter.Hot - updatesBefore.Hot;
         Console.WriteLine($"  device row updates {updates}, of which HOT (no index entry written) {hot} ({(double)hot / Math.Max(1, updates):P0})");
-        return sweep.GetProperty("status").GetString() == "Completed" && stopwatch.Elapsed <= TimeSpan.FromMinutes(5) && peakDuringSweep < 500L * 1048576;
+        if (services.Count > 1)
+        {
+            var shardsAfter = await ShardsByServerAsync(connectionString);
+            var split = shardsAfter.Select(s => (Server: s.Key, Shards: s.Value - shardsBefore.GetValueOrDefault(s.Key))).Where(s => s.Shards > 0).OrderBy(s => s.Server, StringComparer.Ordinal);
+            Console.WriteLine($"  shards by Hangfire server (host:pid:id): {string.Join(", ", split.Select(s => $"{s.Server} {s.Shards}"))}");
+        }
+
+        return new SweepFigures(sweep.GetProperty("status").GetString() ?? "?", stopwatch.Elapsed, sweep.GetProperty("total").GetInt32(), peakDuringSweep);
+    }
+
+    /// <summary>The .NET runtime's count of bytes allocated so far, from the service's own /metrics; null when it is not there.</summary>
+    private static async Task<double?> AllocatedBytesAsync(HttpClient http)
+    {
+        var metrics = await http.GetStringAsync("/metrics");
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes", StringComparison.Ordinal) || line.StartsWith("process_runtime_dotnet_gc_allocations_size_bytes", StringComparison.Ordinal))
+            {
+                var fields = line.Split(' ');
+                return fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Shard jobs that went to Processing, by the Hangfire server that took them (a retried shard counts twice).</summary>
+    private static async Task<Dictionary<string, long>> ShardsByServerAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT s.data::jsonb ->> 'ServerId', count(*) FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid
+            WHERE s.name = 'Processing' AND j.invocationdata::text LIKE '%Shard%' GROUP BY 1
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var shards = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            shards[reader.IsDBNull(0) ? "?" : reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return shards;
     }
 
     private static async Task<(long Updates, long Hot)> DeviceRowUpdatesAsync(string connectionString)

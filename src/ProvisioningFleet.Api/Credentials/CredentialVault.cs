@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Core.Cim;
@@ -17,8 +18,27 @@ public sealed class CredentialVault(IDataProtectionProvider dataProtection)
 
     public string Protect(string password) => _protector.Protect(password);
 
-    public CimCredential Reveal(Credential credential) =>
-        new(credential.UserName, _protector.Unprotect(credential.ProtectedPassword), credential.Domain);
+    // Decrypted once per loaded credential row, not once per device: a sweep shard loads its devices with identity
+    // resolution, so the 500 devices sharing a credential share one instance, and the plain password lives no longer
+    // than that instance (the shard's device list). The stored ciphertext is checked, so a changed row is decrypted anew.
+    private readonly ConditionalWeakTable<Credential, Revealed> _revealed = new();
+
+    private sealed record Revealed(string ProtectedPassword, CimCredential Credential);
+
+    public CimCredential Reveal(Credential credential)
+    {
+        if (_revealed.TryGetValue(credential, out var revealed)
+            && revealed.ProtectedPassword == credential.ProtectedPassword
+            && revealed.Credential.UserName == credential.UserName
+            && revealed.Credential.Domain == credential.Domain)
+        {
+            return revealed.Credential;
+        }
+
+        var plain = new CimCredential(credential.UserName, _protector.Unprotect(credential.ProtectedPassword), credential.Domain);
+        _revealed.AddOrUpdate(credential, new Revealed(credential.ProtectedPassword, plain));
+        return plain;
+    }
 
     /// <summary>How to reach <paramref name="device"/>, with its credential (if any) decrypted.</summary>
     public CimTarget TargetFor(Device device, Credential? credential)

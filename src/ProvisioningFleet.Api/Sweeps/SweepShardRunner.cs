@@ -61,8 +61,9 @@ public sealed class SweepShardRunner(
 
             policy = await db.Policies.AsNoTracking().SingleAsync(shutdown);
             var remaining = shard.DeviceIds.Except(shard.ProcessedDeviceIds).ToArray();
+            // With identity resolution the devices sharing a credential share its instance, which the vault decrypts once.
             devices = sweep.Status == SweepStatus.Running && !sweep.CancelRequested
-                ? await db.Devices.AsNoTracking().Include(d => d.Credential).Where(d => remaining.Contains(d.Id)).OrderBy(d => d.Id).ToListAsync(shutdown)
+                ? await db.Devices.AsNoTrackingWithIdentityResolution().Include(d => d.Credential).Where(d => remaining.Contains(d.Id)).OrderBy(d => d.Id).ToListAsync(shutdown)
                 : [];
         }
 

@@ -12,7 +12,7 @@ namespace ProvisioningFleet.Data.Devices;
 public sealed record DeviceVerdict(long DeviceId, Verdict Verdict);
 
 /// <summary>
-/// Stores verdicts a batch at a time: the device rows always (last checked time and the verdict),
+/// Stores verdicts a batch at a time, in one statement: the device rows always (last checked time and the verdict),
 /// a history row only when the state changed, so that an hourly sweep of a steady fleet writes no
 /// history at all. Runs inside the caller's transaction.
 /// </summary>
@@ -29,39 +29,27 @@ public static class VerdictRecorder
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("Verdicts are recorded inside a transaction.");
-        var ids = verdicts.Select(v => v.DeviceId).ToArray();
 
-        // Locked in id order: two batches touching the same devices (a sweep and a manual probe) cannot deadlock.
-        var previous = new Dictionary<long, string>();
-        await using (var read = new NpgsqlCommand("SELECT id, state FROM devices WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", connection, transaction))
+        // One statement per batch: lock, update every row, write history for the changes, and say which changed.
+        var changed = new List<(long DeviceId, string FromState)>();
+        await using (var record = new NpgsqlCommand(RecordVerdicts, connection, transaction))
         {
-            read.Parameters.AddWithValue("ids", ids);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            AddVerdictColumns(record, verdicts);
+            record.Parameters.Add(new NpgsqlParameter("sweep_id", NpgsqlDbType.Bigint) { Value = (object?)sweepId ?? DBNull.Value });
+            await using var reader = await record.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                previous[reader.GetInt64(0)] = reader.GetString(1);
+                changed.Add((reader.GetInt64(0), reader.GetString(1)));
             }
         }
 
-        var present = verdicts.Where(v => previous.ContainsKey(v.DeviceId)).ToArray();
-        await using (var update = new NpgsqlCommand(UpdateDevices, connection, transaction))
+        if (changed.Count > 0)
         {
-            AddVerdictColumns(update, present);
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            var byId = verdicts.ToDictionary(v => v.DeviceId, v => v.Verdict);
+            await NotificationOutbox.RecordStateChangesAsync(db, changed.Select(c => (c.DeviceId, c.FromState, byId[c.DeviceId])), sweepId, cancellationToken);
         }
 
-        var changed = present.Where(v => previous[v.DeviceId] != v.Verdict.State.ToString()).ToArray();
-        if (changed.Length > 0)
-        {
-            await using var insert = new NpgsqlCommand(InsertHistory, connection, transaction);
-            AddVerdictColumns(insert, changed);
-            insert.Parameters.AddWithValue("from_state", changed.Select(v => previous[v.DeviceId]).ToArray());
-            insert.Parameters.Add(new NpgsqlParameter("sweep_id", NpgsqlDbType.Bigint) { Value = (object?)sweepId ?? DBNull.Value });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-            await NotificationOutbox.RecordStateChangesAsync(db, changed.Select(v => (v.DeviceId, previous[v.DeviceId], v.Verdict)), sweepId, cancellationToken);
-        }
-
-        return changed.Length;
+        return changed.Count;
     }
 
     // unnest flattens an array of arrays, so each row's signals travel as one JSON array text and become text[] here.
@@ -69,39 +57,51 @@ public static class VerdictRecorder
         "CASE WHEN v.ts_signals IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(v.ts_signals::jsonb)) END";
 
     // A failed probe tells nothing new about the client: it keeps the facts of the last successful one.
-    private const string UpdateDevices = $$"""
-        UPDATE devices AS d SET
-            state = v.state,
-            last_checked_at = v.checked_at,
-            first_seen_in_provisioning_at = v.first_seen,
-            in_provisioning_mode = CASE WHEN v.reached THEN v.in_mode ELSE d.in_provisioning_mode END,
-            provisioning_enabled_at = CASE WHEN v.reached THEN v.enabled_at ELSE d.provisioning_enabled_at END,
-            provisioning_max_minutes = CASE WHEN v.reached THEN v.max_minutes ELSE d.provisioning_max_minutes END,
-            effective_timeout_minutes = CASE WHEN v.reached THEN v.timeout_minutes ELSE d.effective_timeout_minutes END,
-            overdue_at = CASE WHEN v.reached THEN v.overdue_at ELSE d.overdue_at END,
-            clock_skew_seconds = CASE WHEN v.reached THEN v.skew ELSE d.clock_skew_seconds END,
-            task_sequence_running = CASE WHEN v.reached THEN v.ts ELSE d.task_sequence_running END,
-            task_sequence_signals = CASE WHEN v.reached THEN {{SignalsArray}} ELSE d.task_sequence_signals END,
-            client_id = CASE WHEN v.reached THEN v.client_id ELSE d.client_id END,
-            last_error_category = v.error_category,
-            last_error_message = v.error_message,
-            last_error_code = v.error_code
-        FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
-                    @client_id, @first_seen, @error_category, @error_message, @error_code, @ts_signals)
-            AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
-                 client_id, first_seen, error_category, error_message, error_code, ts_signals)
-        WHERE d.id = v.id
-        """;
-
-    private const string InsertHistory = $$"""
-        INSERT INTO device_state_changes (device_id, at, from_state, to_state, sweep_id, in_provisioning_mode, provisioning_enabled_at,
-                                          overdue_at, task_sequence_running, task_sequence_signals, client_id, error_category, error_message, error_code)
-        SELECT v.id, v.checked_at, v.from_state, v.state, @sweep_id, v.in_mode, v.enabled_at, v.overdue_at, v.ts, {{SignalsArray}}, v.client_id,
-               v.error_category, v.error_message, v.error_code
-        FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
-                    @client_id, @first_seen, @error_category, @error_message, @error_code, @ts_signals, @from_state)
-            AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
-                 client_id, first_seen, error_category, error_message, error_code, ts_signals, from_state)
+    // The rows are locked in id order first (two batches touching the same devices, a sweep and a manual probe, cannot
+    // deadlock); the update joins the locked rows, so it touches no row before "previous" has locked it, and "previous"
+    // keeps the state each row had, for the history row of a change. A device deleted meanwhile is simply not there.
+    private const string RecordVerdicts = $$"""
+        WITH v AS (
+            SELECT * FROM unnest(@id, @state, @checked_at, @reached, @in_mode, @enabled_at, @max_minutes, @timeout_minutes, @overdue_at, @skew, @ts,
+                                 @client_id, @first_seen, @error_category, @error_message, @error_code, @ts_signals)
+                AS v(id, state, checked_at, reached, in_mode, enabled_at, max_minutes, timeout_minutes, overdue_at, skew, ts,
+                     client_id, first_seen, error_category, error_message, error_code, ts_signals)
+        ),
+        previous AS (
+            SELECT d.id, d.state FROM devices d WHERE d.id = ANY(@id) ORDER BY d.id FOR UPDATE
+        ),
+        updated AS (
+            UPDATE devices AS d SET
+                state = v.state,
+                last_checked_at = v.checked_at,
+                first_seen_in_provisioning_at = v.first_seen,
+                in_provisioning_mode = CASE WHEN v.reached THEN v.in_mode ELSE d.in_provisioning_mode END,
+                provisioning_enabled_at = CASE WHEN v.reached THEN v.enabled_at ELSE d.provisioning_enabled_at END,
+                provisioning_max_minutes = CASE WHEN v.reached THEN v.max_minutes ELSE d.provisioning_max_minutes END,
+                effective_timeout_minutes = CASE WHEN v.reached THEN v.timeout_minutes ELSE d.effective_timeout_minutes END,
+                overdue_at = CASE WHEN v.reached THEN v.overdue_at ELSE d.overdue_at END,
+                clock_skew_seconds = CASE WHEN v.reached THEN v.skew ELSE d.clock_skew_seconds END,
+                task_sequence_running = CASE WHEN v.reached THEN v.ts ELSE d.task_sequence_running END,
+                task_sequence_signals = CASE WHEN v.reached THEN {{SignalsArray}} ELSE d.task_sequence_signals END,
+                client_id = CASE WHEN v.reached THEN v.client_id ELSE d.client_id END,
+                last_error_category = v.error_category,
+                last_error_message = v.error_message,
+                last_error_code = v.error_code
+            FROM v JOIN previous p ON p.id = v.id
+            WHERE d.id = v.id
+            RETURNING d.id
+        ),
+        changed AS (
+            SELECT v.*, p.state AS from_state FROM v JOIN previous p ON p.id = v.id JOIN updated u ON u.id = v.id WHERE p.state <> v.state
+        ),
+        history AS (
+            INSERT INTO device_state_changes (device_id, at, from_state, to_state, sweep_id, in_provisioning_mode, provisioning_enabled_at,
+                                              overdue_at, task_sequence_running, task_sequence_signals, client_id, error_category, error_message, error_code)
+            SELECT v.id, v.checked_at, v.from_state, v.state, @sweep_id, v.in_mode, v.enabled_at, v.overdue_at, v.ts, {{SignalsArray}}, v.client_id,
+                   v.error_category, v.error_message, v.error_code
+            FROM changed v
+        )
+        SELECT id, from_state FROM changed ORDER BY id
         """;
 
     private static void AddVerdictColumns(NpgsqlCommand command, IReadOnlyList<DeviceVerdict> rows)

@@ -6,7 +6,9 @@ public sealed class CimMethodResult(CimValue returnValue, IReadOnlyDictionary<st
     public CimValue ReturnValue { get; } = returnValue;
 
     public IReadOnlyDictionary<string, CimValue> OutParameters { get; } =
-        new Dictionary<string, CimValue>(outParameters, StringComparer.OrdinalIgnoreCase);
+        outParameters is Dictionary<string, CimValue> { Comparer: var comparer } dictionary && comparer == StringComparer.OrdinalIgnoreCase
+            ? dictionary
+            : new Dictionary<string, CimValue>(outParameters, StringComparer.OrdinalIgnoreCase);
 
     public CimValue this[string name] => OutParameters.TryGetValue(name, out var v) ? v : CimValue.Null;
 }

@@ -27,22 +27,9 @@ internal static class WsManReply
                 throw Protocol($"The reply to {methodName} has no {methodName}_OUTPUT element.");
             }
 
-            var output = ReadInstance(r, fallbackClassName: null);
-            var outParameters = new Dictionary<string, CimValue>(output.Properties.Count, StringComparer.OrdinalIgnoreCase);
-            var returnValue = CimValue.Null;
-            foreach (var (name, value) in output.Properties)
-            {
-                if (string.Equals(name, "ReturnValue", StringComparison.OrdinalIgnoreCase))
-                {
-                    returnValue = value;
-                }
-                else
-                {
-                    outParameters[name] = value;
-                }
-            }
-
-            return new CimMethodResult(returnValue, outParameters);
+            // The output element's properties are the out-parameters themselves, less ReturnValue: no second dictionary.
+            var outParameters = ReadProperties(r);
+            return new CimMethodResult(outParameters.Remove("ReturnValue", out var returnValue) ? returnValue : CimValue.Null, outParameters);
         });
 
     public static WsManEnumerationPage ReadEnumeration(ReadOnlyMemory<byte> reply, string? fallbackClassName) =>
@@ -212,11 +199,17 @@ internal static class WsManReply
     internal static CimInstance ReadInstance(XmlReader r, string? fallbackClassName)
     {
         var className = r.LocalName == "XmlFragment" && fallbackClassName is not null ? fallbackClassName : r.LocalName;
+        return new CimInstance(className, ReadProperties(r));
+    }
+
+    /// <summary>The properties of the element under the reader (see <see cref="ReadInstance"/>); leaves the reader after it.</summary>
+    private static Dictionary<string, CimValue> ReadProperties(XmlReader r)
+    {
         var properties = new Dictionary<string, CimValue>(StringComparer.OrdinalIgnoreCase);
         if (r.IsEmptyElement)
         {
             r.Read();
-            return new CimInstance(className, properties);
+            return properties;
         }
 
         var depth = r.Depth;
@@ -257,7 +250,7 @@ internal static class WsManReply
             }
         }
 
-        return new CimInstance(className, properties);
+        return properties;
     }
 
     private static CimValue ReadValue(XmlReader r)

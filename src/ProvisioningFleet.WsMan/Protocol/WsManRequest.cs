@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Xml;
@@ -39,10 +40,15 @@ internal static class WsManRequest
     }
 
     public static byte[] Get(WsManClientOptions options, string resourceUri, IReadOnlyDictionary<string, string>? selectors) =>
-        Write(options, WsManNames.ActionGet, resourceUri, selectors, static _ => { }, 0);
+        Write(options, options.Endpoint.AbsoluteUri, NewMessageId(), WsManNames.ActionGet, resourceUri, selectors, static _ => { }, 0);
 
     public static byte[] Enumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize, int maxElements) =>
-        Write(options, WsManNames.ActionEnumerate, resourceUri, null, w =>
+        FromTemplate(options, string.Join('\n', "Enumerate", resourceUri, wqlFilter ?? "\u0001", optimize ? "1" : "0", maxElements.ToString(CultureInfo.InvariantCulture)),
+            () => WriteEnumerate(options, resourceUri, wqlFilter, optimize, maxElements, TemplateTo, TemplateMessageId))
+        ?? WriteEnumerate(options, resourceUri, wqlFilter, optimize, maxElements, options.Endpoint.AbsoluteUri, NewMessageId());
+
+    private static byte[] WriteEnumerate(WsManClientOptions options, string resourceUri, string? wqlFilter, bool optimize, int maxElements, string to, string messageId) =>
+        Write(options, to, messageId, WsManNames.ActionEnumerate, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Enumerate", WsManNames.Enumeration);
             if (optimize)
@@ -64,7 +70,7 @@ internal static class WsManRequest
         }, 0);
 
     public static byte[] Pull(WsManClientOptions options, string resourceUri, string context, int maxElements) =>
-        Write(options, WsManNames.ActionPull, resourceUri, null, w =>
+        Write(options, options.Endpoint.AbsoluteUri, NewMessageId(), WsManNames.ActionPull, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Pull", WsManNames.Enumeration);
             w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
@@ -73,7 +79,7 @@ internal static class WsManRequest
         }, 0);
 
     public static byte[] Release(WsManClientOptions options, string resourceUri, string context) =>
-        Write(options, WsManNames.ActionRelease, resourceUri, null, w =>
+        Write(options, options.Endpoint.AbsoluteUri, NewMessageId(), WsManNames.ActionRelease, resourceUri, null, w =>
         {
             w.WriteStartElement("n", "Release", WsManNames.Enumeration);
             w.WriteElementString("n", "EnumerationContext", WsManNames.Enumeration, context);
@@ -86,7 +92,40 @@ internal static class WsManRequest
         string methodName,
         IReadOnlyList<CimParameter> parameters,
         IReadOnlyDictionary<string, string>? selectors) =>
-        Write(options, resourceUri + "/" + methodName, resourceUri, selectors, w =>
+        (selectors is null or { Count: 0 } && InvokeTemplateKey(resourceUri, methodName, parameters) is { } key
+            ? FromTemplate(options, key, () => WriteInvoke(options, resourceUri, methodName, parameters, null, TemplateTo, TemplateMessageId))
+            : null)
+        ?? WriteInvoke(options, resourceUri, methodName, parameters, selectors, options.Endpoint.AbsoluteUri, NewMessageId());
+
+    /// <summary>
+    /// The shape of a static call with scalar parameters (the probe's registry reads, the fix): method, resource and each
+    /// parameter's name, kind and text. Null for anything else (arrays, embedded instances, datetimes), written in full.
+    /// </summary>
+    private static string? InvokeTemplateKey(string resourceUri, string methodName, IReadOnlyList<CimParameter> parameters)
+    {
+        var key = new StringBuilder(128).Append("Invoke\n").Append(resourceUri).Append('\n').Append(methodName);
+        foreach (var parameter in parameters)
+        {
+            if (parameter.Value.Kind is not (CimValueKind.Scalar or CimValueKind.Null))
+            {
+                return null;
+            }
+
+            key.Append('\n').Append(parameter.Name).Append('\u0001').Append((int)parameter.Value.Kind).Append('\u0001').Append(parameter.Value.Text);
+        }
+
+        return key.ToString();
+    }
+
+    private static byte[] WriteInvoke(
+        WsManClientOptions options,
+        string resourceUri,
+        string methodName,
+        IReadOnlyList<CimParameter> parameters,
+        IReadOnlyDictionary<string, string>? selectors,
+        string to,
+        string messageId) =>
+        Write(options, to, messageId, resourceUri + "/" + methodName, resourceUri, selectors, w =>
         {
             w.WriteStartElement("p", methodName + "_INPUT", resourceUri);
             foreach (var parameter in parameters)
@@ -99,6 +138,8 @@ internal static class WsManRequest
 
     private static byte[] Write(
         WsManClientOptions options,
+        string to,
+        string messageId,
         string action,
         string resourceUri,
         IReadOnlyDictionary<string, string>? selectors,
@@ -107,7 +148,7 @@ internal static class WsManRequest
     {
         try
         {
-            return WriteEnvelope(options, action, resourceUri, selectors, writeBody, sizeHint);
+            return WriteEnvelope(options, to, messageId, action, resourceUri, selectors, writeBody, sizeHint);
         }
         catch (ArgumentException e)
         {
@@ -118,6 +159,8 @@ internal static class WsManRequest
 
     private static byte[] WriteEnvelope(
         WsManClientOptions options,
+        string to,
+        string messageId,
         string action,
         string resourceUri,
         IReadOnlyDictionary<string, string>? selectors,
@@ -135,14 +178,14 @@ internal static class WsManRequest
             w.WriteAttributeString("xmlns", "cim", null, WsManNames.Cim);
             w.WriteStartElement("s", "Header", WsManNames.Soap);
 
-            w.WriteElementString("a", "To", WsManNames.Addressing, options.Endpoint.AbsoluteUri);
+            w.WriteElementString("a", "To", WsManNames.Addressing, to);
             MustUnderstand(w, "w", "ResourceURI", WsManNames.WsMan, resourceUri);
             w.WriteStartElement("a", "ReplyTo", WsManNames.Addressing);
             MustUnderstand(w, "a", "Address", WsManNames.Addressing, WsManNames.AnonymousAddress);
             w.WriteEndElement();
             MustUnderstand(w, "a", "Action", WsManNames.Addressing, action);
             MustUnderstand(w, "w", "MaxEnvelopeSize", WsManNames.WsMan, options.MaxEnvelopeSize.ToString(CultureInfo.InvariantCulture));
-            w.WriteElementString("a", "MessageID", WsManNames.Addressing, "uuid:" + Guid.NewGuid().ToString("D").ToUpperInvariant());
+            w.WriteElementString("a", "MessageID", WsManNames.Addressing, messageId);
             WriteLocale(w, "w", "Locale", WsManNames.WsMan, options.Locale);
             WriteLocale(w, "p", "DataLocale", WsManNames.MsWsMan, options.Locale);
             w.WriteElementString("w", "OperationTimeout", WsManNames.WsMan, Duration(options.OperationTimeout));
@@ -170,6 +213,90 @@ internal static class WsManRequest
         }
 
         return buffer.ToArray();
+    }
+
+    private static string NewMessageId() => "uuid:" + Guid.NewGuid().ToString("D").ToUpperInvariant();
+
+    // Stand-ins written where the endpoint and the message id go; each must occur exactly once in a template.
+    private const string TemplateTo = "urn:provisioningfleet:template:to";
+    private const string TemplateMessageId = "uuid:provisioningfleet-template-message-id";
+    private const int MaxTemplates = 256;
+
+    private static readonly ConcurrentDictionary<string, EnvelopeTemplate?> Templates = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// An envelope made from a prepared template: the XmlWriter runs once per shape of request (action, resource, body
+    /// and the client's header options), and each request only copies the bytes around its endpoint and a new message id.
+    /// Null when this request cannot use one (an endpoint XML would escape, a full cache); the caller writes it in full,
+    /// byte for byte the same.
+    /// </summary>
+    private static byte[]? FromTemplate(WsManClientOptions options, string shape, Func<byte[]> writeTemplate)
+    {
+        var to = options.Endpoint.AbsoluteUri;
+        if (to.AsSpan().IndexOfAny('&', '<', '>') >= 0)
+        {
+            return null;
+        }
+
+        var key = string.Join('\n', shape, options.MaxEnvelopeSize.ToString(CultureInfo.InvariantCulture), options.Locale,
+            options.OperationTimeout.Ticks.ToString(CultureInfo.InvariantCulture));
+        if (!Templates.TryGetValue(key, out var template))
+        {
+            if (Templates.Count >= MaxTemplates)
+            {
+                return null;
+            }
+
+            template = EnvelopeTemplate.From(writeTemplate());
+            Templates.TryAdd(key, template);
+        }
+
+        return template?.Render(to);
+    }
+
+    private sealed class EnvelopeTemplate(byte[] bytes, int toAt, int messageIdAt)
+    {
+        private static readonly byte[] ToMark = Encoding.UTF8.GetBytes(TemplateTo);
+        private static readonly byte[] MessageIdMark = Encoding.UTF8.GetBytes(TemplateMessageId);
+
+        // "uuid:" and 36 characters of an upper-case GUID, as Windows' own client writes it.
+        private const int MessageIdLength = 41;
+
+        public static EnvelopeTemplate? From(byte[] envelope)
+        {
+            var toAt = envelope.AsSpan().IndexOf(ToMark);
+            var messageIdAt = envelope.AsSpan().IndexOf(MessageIdMark);
+            var once = toAt >= 0 && messageIdAt > toAt
+                && envelope.AsSpan(toAt + ToMark.Length).IndexOf(ToMark) < 0
+                && envelope.AsSpan(messageIdAt + MessageIdMark.Length).IndexOf(MessageIdMark) < 0;
+            return once ? new EnvelopeTemplate(envelope, toAt, messageIdAt) : null;
+        }
+
+        public byte[] Render(string to)
+        {
+            var toLength = Encoding.UTF8.GetByteCount(to);
+            var result = new byte[bytes.Length - ToMark.Length + toLength - MessageIdMark.Length + MessageIdLength];
+            var source = bytes.AsSpan();
+            var target = result.AsSpan();
+            source[..toAt].CopyTo(target);
+            target = target[toAt..];
+            target = target[Encoding.UTF8.GetBytes(to, target)..];
+            var afterTo = toAt + ToMark.Length;
+            source[afterTo..messageIdAt].CopyTo(target);
+            target = target[(messageIdAt - afterTo)..];
+            "uuid:"u8.CopyTo(target);
+            Guid.NewGuid().TryFormat(target[5..], out _, "D");
+            foreach (ref var b in target[5..MessageIdLength])
+            {
+                if (b is >= (byte)'a' and <= (byte)'f')
+                {
+                    b -= 'a' - 'A';
+                }
+            }
+
+            source[(messageIdAt + MessageIdMark.Length)..].CopyTo(target[MessageIdLength..]);
+            return result;
+        }
     }
 
     private static void WriteValue(XmlWriter w, string name, CimValue value, string ns, int depth)

@@ -73,9 +73,11 @@ internal sealed class WsManSessionPool(
     }
 
     /// <summary>
-    /// Closes idle entries, least recently used first, until the pool is back under its cap; leased
-    /// entries stay. One caller trims at a time (the others go on with their lease), and it sorts a
-    /// snapshot: LINQ over the live dictionary copies it while other callers add and remove entries.
+    /// Closes idle entries, least recently used first, until the pool is an eighth under its cap; leased
+    /// entries stay. The margin matters in a sweep, where every device is a new entry: trimming to the cap
+    /// itself would sort the whole pool again for every device. One caller trims at a time (the others go
+    /// on with their lease), and it sorts a snapshot: LINQ over the live dictionary copies it while other
+    /// callers add and remove entries.
     /// </summary>
     private void TrimToSize()
     {
@@ -87,9 +89,10 @@ internal sealed class WsManSessionPool(
         try
         {
             var now = time.GetUtcNow();
+            var target = maxEntries - maxEntries / 8;
             foreach (var (key, entry) in _entries.ToArray().OrderBy(e => e.Value.LastUsed))
             {
-                if (_entries.Count <= maxEntries)
+                if (_entries.Count <= target)
                 {
                     return;
                 }
