@@ -51,7 +51,10 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
 
         await using var simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions
         {
-            HttpsPort = 0, Users = { new SimulatedUser(Reader, Password, "CORP") }, RecordReads = false, EnableInspection = false,
+            HttpsPort = 0,
+            Users = { new SimulatedUser(Reader, Password, "CORP") },
+            RecordReads = false,
+            EnableInspection = false,
         });
         var site = simulator.Site;
         site.PageSize = options.PageSize;
@@ -61,7 +64,9 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
         {
             ids.Add(site.Add(new SiteRecord
             {
-                ResourceId = site.NextResourceId(), Name = $"PC-{i:000000}", ResourceNames = [$"pc-{i:000000}.corp.example"],
+                ResourceId = site.NextResourceId(),
+                Name = $"PC-{i:000000}",
+                ResourceNames = [$"pc-{i:000000}.corp.example"],
                 SmsId = $"GUID:{Guid.NewGuid().ToString().ToUpperInvariant()}",
             }).ResourceId);
         }

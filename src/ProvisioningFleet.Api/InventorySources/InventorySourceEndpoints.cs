@@ -232,8 +232,14 @@ public static class InventorySourceEndpoints
 
     private static object Details(InventorySource s) => new
     {
-        s.AdminServiceUrl, s.CollectionIds, s.EndpointTemplate, authentication = s.Authentication.ToString(), s.Tags, s.SyncCron,
-        onRemoved = s.OnRemoved.ToString(), s.Enabled,
+        s.AdminServiceUrl,
+        s.CollectionIds,
+        s.EndpointTemplate,
+        authentication = s.Authentication.ToString(),
+        s.Tags,
+        s.SyncCron,
+        onRemoved = s.OnRemoved.ToString(),
+        s.Enabled,
     };
 
     /// <summary>The views of <paramref name="ids"/> in that order: settings, credential names, device counts and latest runs in three queries.</summary>

@@ -151,23 +151,39 @@ internal sealed class AdminServiceEndpoint(SimulatedSite site, SimulatorOptions 
             default:
                 return site.Collections().Select(c => new Dictionary<string, object?>
                 {
-                    ["CollectionID"] = c.Id, ["Name"] = c.Name, ["MemberCount"] = c.Count,
+                    ["CollectionID"] = c.Id,
+                    ["Name"] = c.Name,
+                    ["MemberCount"] = c.Count,
                 }).Where(Matches);
         }
     }
 
     private Dictionary<string, object?> MemberRow(string collectionId, SiteRecord r) => new()
     {
-        ["CollectionID"] = collectionId, ["ResourceID"] = r.ResourceId, ["Name"] = r.Name, ["Domain"] = r.Domain, ["SMSID"] = r.SmsId,
-        ["IsClient"] = r.IsClient, ["IsActive"] = r.IsActive, ["IsObsolete"] = r.IsObsolete, ["IsDecommissioned"] = r.IsDecommissioned,
-        ["ClientVersion"] = r.IsClient ? r.ClientVersion : null, ["SiteCode"] = site.SiteCode,
+        ["CollectionID"] = collectionId,
+        ["ResourceID"] = r.ResourceId,
+        ["Name"] = r.Name,
+        ["Domain"] = r.Domain,
+        ["SMSID"] = r.SmsId,
+        ["IsClient"] = r.IsClient,
+        ["IsActive"] = r.IsActive,
+        ["IsObsolete"] = r.IsObsolete,
+        ["IsDecommissioned"] = r.IsDecommissioned,
+        ["ClientVersion"] = r.IsClient ? r.ClientVersion : null,
+        ["SiteCode"] = site.SiteCode,
     };
 
     private static Dictionary<string, object?> SystemRow(SiteRecord r) => new()
     {
-        ["ResourceId"] = r.ResourceId, ["Name"] = r.Name, ["ResourceNames"] = r.ResourceNames, ["SMSUniqueIdentifier"] = r.SmsId,
-        ["Client"] = r.IsClient ? 1 : 0, ["Active"] = r.IsActive ? 1 : 0, ["Obsolete"] = r.IsObsolete ? 1 : 0,
-        ["Decommissioned"] = r.IsDecommissioned ? 1 : 0, ["ResourceDomainORWorkgroup"] = r.Domain,
+        ["ResourceId"] = r.ResourceId,
+        ["Name"] = r.Name,
+        ["ResourceNames"] = r.ResourceNames,
+        ["SMSUniqueIdentifier"] = r.SmsId,
+        ["Client"] = r.IsClient ? 1 : 0,
+        ["Active"] = r.IsActive ? 1 : 0,
+        ["Obsolete"] = r.IsObsolete ? 1 : 0,
+        ["Decommissioned"] = r.IsDecommissioned ? 1 : 0,
+        ["ResourceDomainORWorkgroup"] = r.Domain,
         ["OperatingSystemNameandVersion"] = "Microsoft Windows NT Workstation 10.0",
     };
 

@@ -41,7 +41,11 @@ public static class SiteScenario
         {
             members.Add(site.Add(new SiteRecord
             {
-                ResourceId = site.NextResourceId(), Name = $"PRN-{i:000}", ResourceNames = [$"prn-{i:000}.corp.example"], IsClient = false, IsActive = false,
+                ResourceId = site.NextResourceId(),
+                Name = $"PRN-{i:000}",
+                ResourceNames = [$"prn-{i:000}.corp.example"],
+                IsClient = false,
+                IsActive = false,
             }).ResourceId);
         }
 

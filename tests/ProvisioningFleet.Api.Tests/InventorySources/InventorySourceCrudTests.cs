@@ -120,8 +120,12 @@ public sealed class InventorySourceCrudTests(PostgresFixture postgres) : FleetAp
         {
             db.InventorySyncRuns.Add(new InventorySyncRun
             {
-                SourceId = source.Id, Status = InventorySyncStatus.Running, Trigger = InventorySyncTrigger.Schedule, RequestedBy = "schedule",
-                RequestedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow,
+                SourceId = source.Id,
+                Status = InventorySyncStatus.Running,
+                Trigger = InventorySyncTrigger.Schedule,
+                RequestedBy = "schedule",
+                RequestedAt = DateTimeOffset.UtcNow,
+                StartedAt = DateTimeOffset.UtcNow,
             });
             await db.SaveChangesAsync();
         }

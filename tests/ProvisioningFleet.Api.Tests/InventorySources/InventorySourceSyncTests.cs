@@ -146,7 +146,11 @@ public sealed class InventorySourceSyncTests(PostgresFixture postgres) : FleetAp
         var (shared, sharedRecord) = _site.AddMachine("shared", collection);
         var created = await _site.Admin.PostAsJsonAsync("/api/v1/devices", new
         {
-            hostName = handMade.HostName, endpoint = "http://10.0.0.1:5985/wsman", authentication = "Ntlm", tags = new[] { _site.Tag, "manual" }, enabled = false,
+            hostName = handMade.HostName,
+            endpoint = "http://10.0.0.1:5985/wsman",
+            authentication = "Ntlm",
+            tags = new[] { _site.Tag, "manual" },
+            enabled = false,
         });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var before = (await created.Content.ReadFromJsonAsync<DeviceView>(Json.Options))!;

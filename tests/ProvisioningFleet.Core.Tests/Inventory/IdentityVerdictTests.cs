@@ -10,8 +10,14 @@ public sealed class IdentityVerdictTests
 
     private static ProbeResult OverdueProbe(string clientId) => new()
     {
-        StartedAt = Now, Duration = TimeSpan.FromMilliseconds(20), RoundTrips = 5, ClientInstalled = true, InProvisioningMode = true,
-        ProvisioningEnabledAt = Now.AddDays(-4), TaskSequenceSignals = [], ClientId = clientId,
+        StartedAt = Now,
+        Duration = TimeSpan.FromMilliseconds(20),
+        RoundTrips = 5,
+        ClientInstalled = true,
+        InProvisioningMode = true,
+        ProvisioningEnabledAt = Now.AddDays(-4),
+        TaskSequenceSignals = [],
+        ClientId = clientId,
     };
 
     [Fact]

@@ -29,9 +29,14 @@ public sealed class MemberSelectionTests
         ];
         var systems = new Dictionary<long, SystemRecord>
         {
-            [1] = System(1, "pc-ok.corp.example"), [5] = System(5, "pc-reimaged.corp.example"), [6] = System(6, "pc-reimaged.corp.example"),
-            [7] = System(7, "pc-twins.corp.example"), [8] = System(8, "pc-twins.corp.example"), [9] = System(9),
-            [10] = System(10, "shared.corp.example"), [11] = System(11, "SHARED.corp.example"),
+            [1] = System(1, "pc-ok.corp.example"),
+            [5] = System(5, "pc-reimaged.corp.example"),
+            [6] = System(6, "pc-reimaged.corp.example"),
+            [7] = System(7, "pc-twins.corp.example"),
+            [8] = System(8, "pc-twins.corp.example"),
+            [9] = System(9),
+            [10] = System(10, "shared.corp.example"),
+            [11] = System(11, "SHARED.corp.example"),
         };
 
         var (selected, skipped) = MemberSelection.Select(members, systems);
