@@ -37,10 +37,13 @@ internal sealed class DemoFleet(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var password = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        // New each run, like the password: gss-ntlmssp's user file is one per process and its first line for a name
+        // wins, so two simulators in one process (tests) must not share an account name with different passwords.
+        var userName = "fleet-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
         _simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions
         {
             HttpsPort = 0,
-            Users = [new SimulatedUser("fleet", password)],
+            Users = [new SimulatedUser(userName, password)],
             RecordReads = false,
             TimeProvider = time,
         }, stoppingToken);
@@ -64,7 +67,7 @@ internal sealed class DemoFleet(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
-            var credentialId = await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), password, stoppingToken);
+            var credentialId = await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), userName, password, stoppingToken);
             sourceId = await SaveSourceAsync(db, credentialId, stoppingToken);
             scope.ServiceProvider.GetRequiredService<InventorySyncSchedule>().Apply(sourceId, SourceCron, enabled: true);
         }
@@ -74,6 +77,13 @@ internal sealed class DemoFleet(
         {
             run = await scope.ServiceProvider.GetRequiredService<InventorySync>()
                 .RequestAsync(sourceId, InventorySyncTrigger.Manual, dryRun: false, Actor, stoppingToken);
+
+            // The source's own schedule may have started a sync this very moment (a restart on a cron boundary): the
+            // first sweep waits for that one instead, or it would sweep a fleet that is not there yet.
+            run ??= await scope.ServiceProvider.GetRequiredService<FleetDbContext>().InventorySyncRuns.AsNoTracking()
+                .Where(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running))
+                .OrderByDescending(r => r.Id)
+                .FirstOrDefaultAsync(stoppingToken);
         }
 
         if (run is not null)
@@ -100,16 +110,18 @@ internal sealed class DemoFleet(
             address, address, options.AdminKeyFile ?? "FLEET_ADMIN_API_KEY", _simulator.InspectionBaseAddress);
     }
 
-    private async Task<long> SaveCredentialAsync(FleetDbContext db, CredentialVault vault, string password, CancellationToken cancellationToken)
+    private async Task<long> SaveCredentialAsync(FleetDbContext db, CredentialVault vault, string userName, string password, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        // The simulator's password is new each run; the stored one is rotated to match.
+        // The simulator's account is new each run; the stored credential is rotated to match.
         var credential = await db.Credentials.SingleOrDefaultAsync(c => c.Name == CredentialName, cancellationToken);
         if (credential is null)
         {
-            credential = new Credential { Name = CredentialName, UserName = "fleet" };
+            credential = new Credential { Name = CredentialName };
             db.Credentials.Add(credential);
         }
+
+        credential.UserName = userName;
 
         credential.ProtectedPassword = vault.Protect(password);
         credential.UpdatedAt = now;
