@@ -272,7 +272,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
     private static async Task ImportAsync(HttpClient http, SimulatedFleetHost simulator, IReadOnlyList<SimulatedDevice> devices)
     {
         var stopwatch = Stopwatch.StartNew();
-        (await http.PostAsJsonAsync("/api/v1/credentials", new { name = "bench", userName = UserName, password = Password })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("/api/v1/credentials", new { name = "bench", userName = UserName, password = Password, allowedHosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
         foreach (var chunk in devices.Chunk(5000))
         {
             var rows = chunk.Select(d => new

@@ -85,7 +85,7 @@ public sealed class OverviewFleet : IAsyncLifetime
         // The hourly default would start a sweep of its own when a run crosses the hour, and the journeys follow the
         // sweep they start: the recurring sweep stays (the dashboard shows it) but fires only on 1 January.
         (await admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *" })).EnsureSuccessStatusCode();
-        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "browser-sim", userName = "browser-sim", password = "browser-sim-password" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "browser-sim", userName = "browser-sim", password = "browser-sim-password", allowedHosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
         var rows = Fleet.Devices.Select(d => new
         {
             hostName = d.HostName,

@@ -50,6 +50,7 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         builder.UseSetting(DeviceEndpointRules.AllowLabEndpointsSetting, "true");
         // Tests read the summary right after changing what it counts.
         builder.UseSetting(FleetSummaryEndpoints.MaxAgeSetting, "00:00:00");
+        builder.UseSetting(DeviceEndpoints.ListMaxAgeSetting, "00:00:00");
         // The in-memory server gives every test client one (unknown) address, and whole classes probe wrong keys
         // on purpose: the throttle's own tests set a small limit again.
         builder.UseSetting("Fleet:KeyCheckLimit:FailuresPerWindow", "100000");

@@ -8,6 +8,7 @@ using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
+using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
 
@@ -76,7 +77,8 @@ public static partial class CredentialEndpoints
         var credential = new Credential { CreatedAt = now };
         Apply(credential, input, vault, now);
         db.Credentials.Add(credential);
-        audit.Record(db, context.User, "credential.create", $"credential:{credential.Name}", new { credential.Name, credential.UserName, credential.Domain });
+        audit.Record(db, context.User, "credential.create", $"credential:{credential.Name}",
+            new { credential.Name, credential.UserName, credential.Domain, credential.AllowedHosts, allowedAuthentications = SchemeNames(credential) });
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/v1/credentials/{credential.Id}", CredentialView.From(credential));
     }
@@ -101,9 +103,12 @@ public static partial class CredentialEndpoints
         }
 
         var previousName = credential.Name;
+        var previousScope = new { credential.AllowedHosts, allowedAuthentications = SchemeNames(credential) };
         Apply(credential, input, vault, time.GetUtcNow());
+        var scope = new { credential.AllowedHosts, allowedAuthentications = SchemeNames(credential) };
+        var scopeChanged = !previousScope.AllowedHosts.SequenceEqual(scope.AllowedHosts) || !previousScope.allowedAuthentications.SequenceEqual(scope.allowedAuthentications);
         audit.Record(db, context.User, "credential.replace", $"credential:{previousName}",
-            new { credential.Name, credential.UserName, credential.Domain, passwordChanged = true });
+            new { credential.Name, credential.UserName, credential.Domain, passwordChanged = true, scopeChanged, before = scopeChanged ? previousScope : null, after = scope });
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(CredentialView.From(credential));
     }
@@ -141,8 +146,13 @@ public static partial class CredentialEndpoints
         credential.UserName = input.UserName!.Trim();
         credential.Domain = string.IsNullOrWhiteSpace(input.Domain) ? null : input.Domain.Trim();
         credential.ProtectedPassword = vault.Protect(input.Password!);
+        credential.AllowedHosts = (input.AllowedHosts ?? []).Select(h => h!.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        credential.AllowedAuthentications = (input.AllowedAuthentications ?? [])
+            .Select(a => Enum.Parse<CimAuthentication>(a!.Trim(), ignoreCase: true)).Distinct().Order().ToArray();
         credential.UpdatedAt = now;
     }
+
+    private static string[] SchemeNames(Credential credential) => credential.AllowedAuthentications.Select(a => a.ToString()).ToArray();
 
     private static ValidationProblem? Validate(CredentialInput input)
     {
@@ -183,6 +193,30 @@ public static partial class CredentialEndpoints
             errors.Add("domain", "domain must be at most 256 characters.");
         }
 
+        if (input.AllowedHosts is { Length: > CredentialScope.MaxHostPatterns })
+        {
+            errors.Add("allowedHosts", $"A credential has at most {CredentialScope.MaxHostPatterns} host patterns.");
+        }
+        else
+        {
+            foreach (var pattern in input.AllowedHosts ?? [])
+            {
+                if (CredentialScope.PatternError(pattern?.Trim() ?? "") is { } error)
+                {
+                    errors.Add("allowedHosts", error);
+                }
+            }
+        }
+
+        foreach (var scheme in input.AllowedAuthentications ?? [])
+        {
+            if (scheme is null || !Enum.TryParse<CimAuthentication>(scheme.Trim(), ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || scheme.Trim().All(char.IsAsciiDigit))
+            {
+                errors.Add("allowedAuthentications", $"allowedAuthentications holds scheme names: {string.Join(", ", Enum.GetNames<CimAuthentication>())}.");
+                break;
+            }
+        }
+
         return errors.Any ? errors.ToProblem() : null;
     }
 
@@ -196,15 +230,22 @@ public static partial class CredentialEndpoints
     private static partial Regex CredentialName();
 }
 
-/// <summary>A credential as sent: <c>password</c> is accepted here and never returned. Unknown fields are refused.</summary>
+/// <summary>
+/// A credential as sent: <c>password</c> is accepted here and never returned. Unknown fields are refused.
+/// <c>allowedHosts</c>: where it may be sent (host names, <c>*.suffix</c>, IP addresses or networks, <c>*</c>; none: each
+/// device's own host name); <c>allowedAuthentications</c>: the schemes it may be used with (none: every scheme).
+/// </summary>
 [System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
-public sealed record CredentialInput(string? Name, string? UserName, string? Password, string? Domain);
+public sealed record CredentialInput(
+    string? Name, string? UserName, string? Password, string? Domain, string?[]? AllowedHosts = null, string?[]? AllowedAuthentications = null);
 
 /// <summary>A credential as returned: never with its password.</summary>
-public sealed record CredentialView(long Id, string Name, string UserName, string? Domain, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+public sealed record CredentialView(
+    long Id, string Name, string UserName, string? Domain, string[] AllowedHosts, CimAuthentication[] AllowedAuthentications,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static readonly System.Linq.Expressions.Expression<Func<Credential, CredentialView>> Projection =
-        c => new CredentialView(c.Id, c.Name, c.UserName, c.Domain, c.CreatedAt, c.UpdatedAt);
+        c => new CredentialView(c.Id, c.Name, c.UserName, c.Domain, c.AllowedHosts, c.AllowedAuthentications, c.CreatedAt, c.UpdatedAt);
 
-    public static CredentialView From(Credential c) => new(c.Id, c.Name, c.UserName, c.Domain, c.CreatedAt, c.UpdatedAt);
+    public static CredentialView From(Credential c) => new(c.Id, c.Name, c.UserName, c.Domain, c.AllowedHosts, c.AllowedAuthentications, c.CreatedAt, c.UpdatedAt);
 }

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Core.Cim;
-using ProvisioningFleet.Data;
 using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
 
@@ -50,14 +48,5 @@ public sealed class CredentialVault(IDataProtectionProvider dataProtection)
 
         return new CimTarget(device.HostName, new Uri(device.Endpoint), device.Transport, device.Authentication,
             credential is null ? null : Reveal(credential), device.ServicePrincipalName);
-    }
-
-    /// <summary>As <see cref="TargetFor(Device, Credential?)"/>, reading the credential when it was not loaded with the device.</summary>
-    public async Task<CimTarget> TargetForAsync(FleetDbContext db, Device device, CancellationToken cancellationToken)
-    {
-        var credential = device.CredentialId is not { } id
-            ? null
-            : device.Credential ?? await db.Credentials.AsNoTracking().SingleAsync(c => c.Id == id, cancellationToken);
-        return TargetFor(device, credential);
     }
 }

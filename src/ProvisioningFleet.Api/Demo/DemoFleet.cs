@@ -67,7 +67,7 @@ internal sealed class DemoFleet(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
-            var credentialId = await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), userName, password, stoppingToken);
+            var credentialId = await SaveCredentialAsync(db, scope.ServiceProvider.GetRequiredService<CredentialVault>(), userName, password, _simulator.HttpBaseAddress.Host, stoppingToken);
             sourceId = await SaveSourceAsync(db, credentialId, stoppingToken);
             scope.ServiceProvider.GetRequiredService<InventorySyncSchedule>().Apply(sourceId, SourceCron, enabled: true);
         }
@@ -110,7 +110,8 @@ internal sealed class DemoFleet(
             address, address, options.AdminKeyFile ?? "FLEET_ADMIN_API_KEY", _simulator.InspectionBaseAddress);
     }
 
-    private async Task<long> SaveCredentialAsync(FleetDbContext db, CredentialVault vault, string userName, string password, CancellationToken cancellationToken)
+    private async Task<long> SaveCredentialAsync(
+        FleetDbContext db, CredentialVault vault, string userName, string password, string simulatorHost, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         // The simulator's account is new each run; the stored credential is rotated to match.
@@ -122,7 +123,8 @@ internal sealed class DemoFleet(
         }
 
         credential.UserName = userName;
-
+        // Every simulated device is reached through the simulator's own address, never under its own host name.
+        credential.AllowedHosts = [simulatorHost];
         credential.ProtectedPassword = vault.Protect(password);
         credential.UpdatedAt = now;
         if (credential.CreatedAt == default)

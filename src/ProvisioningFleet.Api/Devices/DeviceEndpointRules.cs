@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Data.Credentials;
 
 namespace ProvisioningFleet.Api.Devices;
 
@@ -9,11 +11,14 @@ namespace ProvisioningFleet.Api.Devices;
 /// addresses (cloud metadata services live there) and the port of the service's own database. A device is
 /// probed with a stored credential, so such an endpoint would hand that credential to a local service, or turn
 /// the service into a scanner of its own neighbourhood. A lab (the simulator on this machine) allows them with
-/// <c>Fleet:WinRm:AllowLabEndpoints=true</c>.
+/// <c>Fleet:WinRm:AllowLabEndpoints=true</c>. Where a device's credential may go is <see cref="CredentialScope"/>'s rule, applied here
+/// with this service's <c>Fleet:WinRm:AllowUnencrypted</c>.
 /// </summary>
-public sealed class DeviceEndpointRules(bool allowLabEndpoints, int? databasePort)
+public sealed class DeviceEndpointRules(bool allowLabEndpoints, int? databasePort, bool allowUnencrypted = false)
 {
     public const string AllowLabEndpointsSetting = "Fleet:WinRm:AllowLabEndpoints";
+
+    public const string AllowUnencryptedSetting = "Fleet:WinRm:AllowUnencrypted";
 
     public static DeviceEndpointRules FromConfiguration(IConfiguration configuration)
     {
@@ -30,8 +35,12 @@ public sealed class DeviceEndpointRules(bool allowLabEndpoints, int? databasePor
             }
         }
 
-        return new DeviceEndpointRules(configuration.GetValue<bool>(AllowLabEndpointsSetting), port);
+        return new DeviceEndpointRules(configuration.GetValue<bool>(AllowLabEndpointsSetting), port, configuration.GetValue<bool>(AllowUnencryptedSetting));
     }
+
+    /// <summary>Why <paramref name="credential"/> may not be used as <paramref name="use"/> says, or null when it may (or there is none).</summary>
+    public string? CredentialRefusal(Credential? credential, CredentialUse use, bool checkHosts = true) =>
+        credential is null ? null : CredentialScope.Refusal(credential, use, allowUnencrypted, checkHosts);
 
     /// <summary>Why <paramref name="endpoint"/> is refused, or null when it may be used.</summary>
     public string? Refusal(Uri endpoint)

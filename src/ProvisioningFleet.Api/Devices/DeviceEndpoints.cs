@@ -10,6 +10,7 @@ using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Devices;
@@ -19,8 +20,17 @@ public static class DeviceEndpoints
     // 100,000 rows of CSV are about 10 MB; leave room for long endpoints and many tags.
     private const long MaxImportBytes = 128L * 1024 * 1024;
 
+    public const string ListMaxAgeSetting = "Fleet:DeviceList:MaxAge";
+
+    /// <summary>
+    /// The importer, the endpoint rules, and the device list's <see cref="SharedReads{TValue}"/>: a page asked for by many
+    /// readers at once is read once per <c>Fleet:DeviceList:MaxAge</c> (default 1 s; zero: every request reads), and a
+    /// write through the API makes it stale at once. A sweep's verdicts show within that age.
+    /// </summary>
     public static IHostApplicationBuilder AddFleetInventory(this IHostApplicationBuilder builder)
     {
+        var listMaxAge = builder.Configuration.GetValue(ListMaxAgeSetting, TimeSpan.FromSeconds(1));
+        builder.Services.AddSingleton(services => new SharedReads<PagedList<DeviceView>>(services.GetRequiredService<TimeProvider>(), listMaxAge));
         builder.Services.AddScoped<DeviceImporter>();
         builder.Services.AddSingleton(services => DeviceEndpointRules.FromConfiguration(services.GetRequiredService<IConfiguration>()));
         return builder;
@@ -51,6 +61,7 @@ public static class DeviceEndpoints
     private static async Task<Results<Ok<PagedList<DeviceView>>, ValidationProblem>> ListAsync(
         FleetDbContext db,
         IDbContextFactory<FleetDbContext> contexts,
+        SharedReads<PagedList<DeviceView>> reads,
         string[]? state,
         string[]? tag,
         string? search,
@@ -110,32 +121,41 @@ public static class DeviceEndpoints
             return devices;
         }
 
-        // The total and the page at once, on two connections: over a broad filter the exact count is the
-        // slower half, and waiting for one before starting the other would add their times.
-        await using var countContext = await contexts.CreateDbContextAsync(cancellationToken);
-        var counting = Filtered(countContext).CountAsync(cancellationToken);
+        async Task<PagedList<DeviceView>> ReadPageAsync(CancellationToken cancellationToken)
+        {
+            // The total and the page at once, on two connections: over a broad filter the exact count is the
+            // slower half, and waiting for one before starting the other would add their times.
+            await using var countContext = await contexts.CreateDbContextAsync(cancellationToken);
+            var counting = Filtered(countContext).CountAsync(cancellationToken);
 
-        // The page's ids first, then only their rows: skipping to a deep page runs in the covering index
-        // (host name, state, enabled, tags) instead of reading every skipped row with its joins.
-        var pageIds = Filtered(db).OrderBy(d => d.HostNameKey).Skip(paging.Skip).Take(paging.PageSize).Select(d => d.Id);
-        var reading = db.Devices.AsNoTracking()
-            .Where(d => pageIds.Contains(d.Id))
-            .OrderBy(d => d.HostNameKey)
-            .Select(DeviceView.Projection)
-            .ToListAsync(cancellationToken);
-        await Task.WhenAll(counting, reading);
-        var (items, total) = (await reading, await counting);
-        return TypedResults.Ok(new PagedList<DeviceView>(items, total, paging.Page, paging.PageSize));
+            // The page's ids first, then only their rows: skipping to a deep page runs in the covering index
+            // (host name, state, enabled, tags) instead of reading every skipped row with its joins.
+            var pageIds = Filtered(db).OrderBy(d => d.HostNameKey).Skip(paging.Skip).Take(paging.PageSize).Select(d => d.Id);
+            var reading = db.Devices.AsNoTracking()
+                .Where(d => pageIds.Contains(d.Id))
+                .OrderBy(d => d.HostNameKey)
+                .Select(DeviceView.Projection)
+                .ToListAsync(cancellationToken);
+            await Task.WhenAll(counting, reading);
+            return new PagedList<DeviceView>(await reading, await counting, paging.Page, paging.PageSize);
+        }
+
+        // The same filter however it was written: states and tags in order, the search as matched.
+        var key = string.Join('|',
+            string.Join(',', states.Order()), string.Join(',', tagKeys.Order(StringComparer.Ordinal)),
+            string.IsNullOrWhiteSpace(search) ? "" : Device.KeyOf(search.Trim()), enabledFilter?.ToString() ?? "", paging.Page, paging.PageSize);
+        return TypedResults.Ok(await reads.ReadAsync(key, ReadPageAsync, cancellationToken));
     }
 
     private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>
         await FindViewAsync(db, id, cancellationToken) is { } view ? TypedResults.Ok(view) : Problems.DeviceNotFound(id);
 
     private static async Task<Results<Created<DeviceView>, ValidationProblem, Conflict<ProblemDetails>>> CreateAsync(
-        DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, SharedReads<PagedList<DeviceView>> reads, TimeProvider time,
+        HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken), endpoints) is not { } valid)
+        if (DeviceRules.Validate(input, "", errors, await CredentialsAsync(db, input, cancellationToken), endpoints) is not { } valid)
         {
             return errors.ToProblem();
         }
@@ -155,14 +175,16 @@ public static class DeviceEndpoints
             return HostTaken(valid.HostName);
         }
 
+        reads.Invalidate();
         return TypedResults.Created($"/api/v1/devices/{device.Id}", (await FindViewAsync(db, device.Id, cancellationToken))!);
     }
 
     private static async Task<Results<Ok<DeviceView>, ValidationProblem, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> ReplaceAsync(
-        long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        long id, DeviceInput input, FleetDbContext db, IAuditTrail audit, DeviceEndpointRules endpoints, SharedReads<PagedList<DeviceView>> reads, TimeProvider time,
+        HttpContext context, CancellationToken cancellationToken)
     {
         var errors = new ValidationErrors();
-        if (DeviceRules.Validate(input, "", errors, await CredentialIdsAsync(db, input, cancellationToken), endpoints) is not { } valid)
+        if (DeviceRules.Validate(input, "", errors, await CredentialsAsync(db, input, cancellationToken), endpoints) is not { } valid)
         {
             return errors.ToProblem();
         }
@@ -178,18 +200,35 @@ public static class DeviceEndpoints
         }
 
         var previousHostName = device.HostName;
+        var previousReach = (device.Endpoint, device.Transport, device.Authentication, device.CredentialId, device.ServicePrincipalName);
         Apply(device, valid, time.GetUtcNow());
         audit.Record(db, context.User, "device.replace", $"device:{previousHostName}", valid);
+        if (previousReach != (device.Endpoint, device.Transport, device.Authentication, device.CredentialId, device.ServicePrincipalName))
+        {
+            // Where and how the device's credential goes is the change an attacker with an Admin key would make: its own entry.
+            var names = await db.Credentials.AsNoTracking()
+                .Where(c => c.Id == previousReach.CredentialId || c.Id == device.CredentialId)
+                .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+            string? NameOf(long? credentialId) => credentialId is { } known && names.TryGetValue(known, out var name) ? name : null;
+            audit.Record(db, context.User, DeviceReach.ChangeAction, $"device:{device.HostName}", new
+            {
+                before = new DeviceReach(previousReach.Endpoint, previousReach.Transport.ToString(), previousReach.Authentication.ToString(),
+                    NameOf(previousReach.CredentialId), previousReach.ServicePrincipalName),
+                after = new DeviceReach(device.Endpoint, device.Transport.ToString(), device.Authentication.ToString(),
+                    NameOf(device.CredentialId), device.ServicePrincipalName),
+            });
+        }
         if (!await TrySaveAsync(db, cancellationToken))
         {
             return HostTaken(valid.HostName);
         }
 
+        reads.Invalidate();
         return TypedResults.Ok((await FindViewAsync(db, id, cancellationToken))!);
     }
 
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> DeleteAsync(
-        long id, FleetDbContext db, IAuditTrail audit, HttpContext context, CancellationToken cancellationToken)
+        long id, FleetDbContext db, IAuditTrail audit, SharedReads<PagedList<DeviceView>> reads, HttpContext context, CancellationToken cancellationToken)
     {
         if (await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is not { } device)
         {
@@ -199,11 +238,12 @@ public static class DeviceEndpoints
         db.Devices.Remove(device);
         audit.Record(db, context.User, "device.delete", $"device:{device.HostName}");
         await db.SaveChangesAsync(cancellationToken);
+        reads.Invalidate();
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> ImportAsync(
-        HttpContext context, DeviceImporter importer, CancellationToken cancellationToken)
+        HttpContext context, DeviceImporter importer, SharedReads<PagedList<DeviceView>> reads, CancellationToken cancellationToken)
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
         {
@@ -230,9 +270,13 @@ public static class DeviceEndpoints
             return UnsupportedMediaType();
         }
 
-        return await importer.ImportAsync(rows, context.User, errors, cancellationToken) is { } result
-            ? TypedResults.Ok(result)
-            : ImportRejected(errors);
+        if (await importer.ImportAsync(rows, context.User, errors, cancellationToken) is not { } result)
+        {
+            return ImportRejected(errors);
+        }
+
+        reads.Invalidate();
+        return TypedResults.Ok(result);
     }
 
     private static ValidationProblem ImportRejected(ValidationErrors errors) =>
@@ -264,12 +308,12 @@ public static class DeviceEndpoints
     private static Task<DeviceView?> FindViewAsync(FleetDbContext db, long id, CancellationToken cancellationToken) =>
         db.Devices.AsNoTracking().Where(d => d.Id == id).Select(DeviceView.Projection).SingleOrDefaultAsync(cancellationToken);
 
-    private static async Task<IReadOnlyDictionary<string, long>> CredentialIdsAsync(FleetDbContext db, DeviceInput input, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyDictionary<string, Credential>> CredentialsAsync(FleetDbContext db, DeviceInput input, CancellationToken cancellationToken)
     {
         var name = input.Credential?.Trim();
         return string.IsNullOrEmpty(name)
-            ? new Dictionary<string, long>()
-            : await db.Credentials.AsNoTracking().Where(c => c.Name == name).ToDictionaryAsync(c => c.Name, c => c.Id, cancellationToken);
+            ? new Dictionary<string, Credential>()
+            : await db.Credentials.AsNoTracking().Where(c => c.Name == name).ToDictionaryAsync(c => c.Name, cancellationToken);
     }
 
     // Two callers can pass the existence check together; the unique index decides, and the loser gets a 409.

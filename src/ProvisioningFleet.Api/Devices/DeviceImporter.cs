@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using ProvisioningFleet.Api.Access;
 using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Data;
@@ -20,14 +21,13 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, DeviceE
     public async Task<ImportResult?> ImportAsync(
         IReadOnlyList<DeviceInput> rows, ClaimsPrincipal actor, ValidationErrors errors, CancellationToken cancellationToken)
     {
-        var credentialIds = await db.Credentials.AsNoTracking()
-            .ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
+        var credentials = await db.Credentials.AsNoTracking().ToDictionaryAsync(c => c.Name, StringComparer.Ordinal, cancellationToken);
         var devices = new List<ValidDevice>(rows.Count);
         var firstRowOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = i + 1;
-            if (DeviceRules.Validate(rows[i], $"rows[{row}].", errors, credentialIds, endpoints) is not { } device)
+            if (DeviceRules.Validate(rows[i], $"rows[{row}].", errors, credentials, endpoints) is not { } device)
             {
                 continue;
             }
@@ -49,11 +49,11 @@ public sealed class DeviceImporter(FleetDbContext db, IAuditTrail audit, DeviceE
 
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var created = await DeviceBulkImport.UpsertAsync(db, devices, now, cancellationToken);
+        var (created, reachChanged) = await DeviceBulkImport.UpsertAsync(db, devices, actor.ActorName(), now, cancellationToken);
         // Host names are unique within a file (checked above), so every row not created matched a device: updated, changed or not.
         var updated = devices.Count - created;
 
-        audit.Record(db, actor, "device.import", "devices", new { rows = devices.Count, created, updated });
+        audit.Record(db, actor, "device.import", "devices", new { rows = devices.Count, created, updated, endpointsChanged = reachChanged });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ImportResult(created, updated);

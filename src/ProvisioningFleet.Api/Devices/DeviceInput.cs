@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.Devices;
 
 namespace ProvisioningFleet.Api.Devices;
@@ -30,11 +32,13 @@ public static partial class DeviceRules
 
     /// <summary>
     /// Checks <paramref name="input"/>; errors go to <paramref name="errors"/> as <c>{prefix}{field}</c>.
-    /// <paramref name="credentialIds"/> maps credential names (case-sensitive, as stored) to ids; <paramref name="endpoints"/>
-    /// says where an endpoint may not point.
+    /// <paramref name="credentials"/> holds the credentials by name (case-sensitive, as stored); <paramref name="endpoints"/>
+    /// says where an endpoint may not point and where the device's credential may go (its hosts only when
+    /// <paramref name="checkCredentialHosts"/>: a source's template has no real host yet).
     /// </summary>
     public static ValidDevice? Validate(
-        DeviceInput input, string prefix, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds, DeviceEndpointRules endpoints)
+        DeviceInput input, string prefix, ValidationErrors errors, IReadOnlyDictionary<string, Credential> credentials, DeviceEndpointRules endpoints,
+        bool checkCredentialHosts = true)
     {
         var valid = true;
         void Fail(string field, string message)
@@ -86,12 +90,12 @@ public static partial class DeviceRules
             Fail("authentication", $"authentication must be one of {string.Join(", ", Enum.GetNames<CimAuthentication>())}.");
         }
 
-        long? credentialId = null;
+        Credential? credential = null;
         if (!string.IsNullOrWhiteSpace(input.Credential))
         {
-            if (credentialIds.TryGetValue(input.Credential.Trim(), out var id))
+            if (credentials.TryGetValue(input.Credential.Trim(), out var found))
             {
-                credentialId = id;
+                credential = found;
             }
             else
             {
@@ -132,8 +136,14 @@ public static partial class DeviceRules
             return null;
         }
 
+        if (endpoints.CredentialRefusal(credential, new CredentialUse(hostName, endpointUri, transport, authentication, spn), checkCredentialHosts) is { } outOfScope)
+        {
+            Fail("credential", outOfScope);
+            return null;
+        }
+
         var endpointText = endpointUri.ToString();
-        return new ValidDevice(hostName, endpointText, transport, authentication, credentialId,
+        return new ValidDevice(hostName, endpointText, transport, authentication, credential?.Id,
             tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), input.Enabled ?? true, input.RemediationExcluded ?? false, spn);
     }
 

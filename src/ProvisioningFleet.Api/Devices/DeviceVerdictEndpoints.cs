@@ -31,7 +31,8 @@ public static class DeviceVerdictEndpoints
     }
 
     private static async Task<Results<Ok<DeviceView>, NotFound<ProblemDetails>>> ProbeAsync(
-        long id, HttpContext http, FleetDbContext db, DeviceVerdicts verdicts, IAuditTrail audit, CancellationToken cancellationToken)
+        long id, HttpContext http, FleetDbContext db, DeviceVerdicts verdicts, IAuditTrail audit, SharedReads<PagedList<DeviceView>> reads,
+        CancellationToken cancellationToken)
     {
         var device = await db.Devices.AsNoTracking().Include(d => d.Credential).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
@@ -44,6 +45,7 @@ public static class DeviceVerdictEndpoints
         // A manual probe uses the device's credential on someone's word: who, and what it found.
         audit.Record(db, http.User, "device.probe", $"device:{device.HostName}", new { id, state = view.State.ToString() });
         await db.SaveChangesAsync(cancellationToken);
+        reads.Invalidate();
         return TypedResults.Ok(view);
     }
 

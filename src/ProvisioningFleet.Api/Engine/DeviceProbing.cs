@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ProvisioningFleet.Api.Credentials;
+using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Core.Cim;
 using ProvisioningFleet.Core.Probing;
 using ProvisioningFleet.Core.Telemetry;
@@ -15,7 +16,8 @@ namespace ProvisioningFleet.Api.Engine;
 /// reached, or whose settings cannot be used (a credential that no longer decrypts, Basic over plain
 /// HTTP when that is not allowed), gets a verdict with the error.
 /// </summary>
-public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault vault, ProvisioningProbe probe, FleetTelemetry telemetry, TimeProvider time)
+public sealed class DeviceProbing(
+    ICimSessionFactory sessions, CredentialVault vault, DeviceEndpointRules endpoints, ProvisioningProbe probe, FleetTelemetry telemetry, TimeProvider time)
 {
     public async Task<Verdict> ProbeAsync(Device device, Credential? credential, VerdictPolicy policy, CancellationToken cancellationToken)
     {
@@ -54,9 +56,20 @@ public sealed class DeviceProbing(ICimSessionFactory sessions, CredentialVault v
         return verdict;
     }
 
-    /// <summary>A session to the device, or a <see cref="CimException"/> (Configuration) when its settings cannot be used.</summary>
+    /// <summary>
+    /// A session to the device, or a <see cref="CimException"/> (Configuration) when its settings cannot be used: among them an
+    /// endpoint or a credential the rules refuse now (a credential's scope narrowed, a lab setting turned off since the device was saved).
+    /// </summary>
     public ICimSession Open(Device device, Credential? credential)
     {
+        if (Uri.TryCreate(device.Endpoint, UriKind.Absolute, out var endpoint)
+            && (endpoints.Refusal(endpoint)
+                ?? endpoints.CredentialRefusal(credential, new CredentialUse(device.HostName, endpoint, device.Transport, device.Authentication, device.ServicePrincipalName)))
+                is { } refusal)
+        {
+            throw new CimException(CimErrorCategory.Configuration, refusal, null);
+        }
+
         CimTarget target;
         try
         {

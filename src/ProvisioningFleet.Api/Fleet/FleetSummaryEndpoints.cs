@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Access;
+using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Core.Remediation;
 using ProvisioningFleet.Core.Verdicts;
@@ -24,7 +25,7 @@ public static class FleetSummaryEndpoints
     {
         var maxAge = builder.Configuration.GetValue(MaxAgeSetting, TimeSpan.FromSeconds(2));
         builder.Services.AddSingleton(services => new FleetSummaryCache(
-            services.GetRequiredService<IDbContextFactory<FleetDbContext>>(), services.GetRequiredService<TimeProvider>(), maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge));
+            services.GetRequiredService<IDbContextFactory<FleetDbContext>>(), services.GetRequiredService<TimeProvider>(), maxAge));
         return builder;
     }
 
@@ -40,48 +41,12 @@ public static class FleetSummaryEndpoints
         TypedResults.Ok(await cache.ReadAsync(cancellationToken));
 }
 
-/// <summary>
-/// The last summary counted, and at most one count in flight: a request finds it fresh, or waits for the one count
-/// that refreshes it for everybody. Never older than the max age (a failed count is not kept), unlike a timer that
-/// keeps counting with nobody reading.
-/// </summary>
+/// <summary>The fleet summary, counted once per <c>Fleet:Summary:MaxAge</c> for every reader (<see cref="SharedReads{TValue}"/>).</summary>
 public sealed class FleetSummaryCache(IDbContextFactory<FleetDbContext> contexts, TimeProvider time, TimeSpan maxAge)
 {
-    private readonly SemaphoreSlim _counting = new(1, 1);
-    private (DateTimeOffset At, FleetSummary Summary)? _last;
+    private readonly SharedReads<FleetSummary> _reads = new(time, maxAge, maxKeys: 1);
 
-    public async Task<FleetSummary> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (maxAge == TimeSpan.Zero)
-        {
-            return await CountAsync(cancellationToken);
-        }
-
-        if (Fresh() is { } fresh)
-        {
-            return fresh;
-        }
-
-        await _counting.WaitAsync(cancellationToken);
-        try
-        {
-            if (Fresh() is { } counted)
-            {
-                return counted;
-            }
-
-            var at = time.GetUtcNow();
-            var summary = await CountAsync(cancellationToken);
-            _last = (at, summary);
-            return summary;
-        }
-        finally
-        {
-            _counting.Release();
-        }
-    }
-
-    private FleetSummary? Fresh() => _last is { } last && time.GetUtcNow() - last.At <= maxAge ? last.Summary : null;
+    public Task<FleetSummary> ReadAsync(CancellationToken cancellationToken) => _reads.ReadAsync("", CountAsync, cancellationToken);
 
     private async Task<FleetSummary> CountAsync(CancellationToken cancellationToken)
     {

@@ -208,8 +208,8 @@ public static class InventorySourceEndpoints
             return (null, errors.ToProblem());
         }
 
-        var credentialIds = await db.Credentials.AsNoTracking().ToDictionaryAsync(c => c.Name, c => c.Id, StringComparer.Ordinal, cancellationToken);
-        var valid = InventorySourceRules.Validate(input, errors, credentialIds, endpoints);
+        var credentials = await db.Credentials.AsNoTracking().ToDictionaryAsync(c => c.Name, StringComparer.Ordinal, cancellationToken);
+        var valid = InventorySourceRules.Validate(input, errors, credentials, endpoints);
         return valid is null ? (null, errors.ToProblem()) : (valid, null);
     }
 

@@ -1,9 +1,11 @@
 using System.Linq.Expressions;
 using System.Text.RegularExpressions;
+using ProvisioningFleet.Api.Credentials;
 using ProvisioningFleet.Api.Devices;
 using ProvisioningFleet.Api.Sweeps;
 using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Cim;
+using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.InventorySources;
 
 namespace ProvisioningFleet.Api.InventorySources;
@@ -49,11 +51,11 @@ public static partial class InventorySourceRules
         template.Replace(FqdnPlaceholder, fqdn, StringComparison.OrdinalIgnoreCase).Replace(NamePlaceholder, name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Checks <paramref name="input"/> into <paramref name="errors"/>; <paramref name="credentialIds"/> maps credential names to ids,
-    /// <paramref name="endpoints"/> are the rules every device endpoint meets.
+    /// Checks <paramref name="input"/> into <paramref name="errors"/>; <paramref name="credentials"/> holds the credentials by name,
+    /// <paramref name="endpoints"/> are the rules every device endpoint (and every credential's use) meets.
     /// </summary>
     public static ValidInventorySource? Validate(
-        InventorySourceInput input, ValidationErrors errors, IReadOnlyDictionary<string, long> credentialIds, DeviceEndpointRules endpoints)
+        InventorySourceInput input, ValidationErrors errors, IReadOnlyDictionary<string, Credential> credentials, DeviceEndpointRules endpoints)
     {
         var valid = true;
         void Fail(string field, string message)
@@ -84,9 +86,17 @@ public static partial class InventorySourceRules
         {
             Fail("credential", "credential is required: the account that reads the site (Negotiate).");
         }
-        else if (!credentialIds.TryGetValue(input.Credential.Trim(), out credentialId))
+        else if (!credentials.TryGetValue(input.Credential.Trim(), out var siteCredential))
         {
             Fail("credential", $"There is no credential named '{Shorten(input.Credential.Trim())}'.");
+        }
+        else
+        {
+            credentialId = siteCredential.Id;
+            if (url is not null && endpoints.CredentialRefusal(siteCredential, SiteUse(url)) is { } refusal)
+            {
+                Fail("credential", refusal);
+            }
         }
 
         var collections = (input.CollectionIds ?? []).Select(c => c?.Trim().ToUpperInvariant() ?? "").ToArray();
@@ -115,7 +125,7 @@ public static partial class InventorySourceRules
         var device = DeviceRules.Validate(
             new DeviceInput("member.example", template.Length == 0 ? null : EndpointFor(template, "member.example", "MEMBER"), null,
                 input.Authentication, input.DeviceCredential, input.Tags),
-            "", sample, credentialIds, endpoints);
+            "", sample, credentials, endpoints, checkCredentialHosts: false);
         foreach (var (field, messages) in sample.ToDictionary())
         {
             foreach (var message in messages)
@@ -155,6 +165,10 @@ public static partial class InventorySourceRules
         return new ValidInventorySource(name, url, credentialId, collections.Distinct().ToArray(), template, device.Authentication,
             device.CredentialId, device.Tags, cron, onRemoved, input.Enabled ?? true, pinned);
     }
+
+    /// <summary>How a source's own credential is used: Negotiate over HTTPS to the AdminService's host.</summary>
+    public static CredentialUse SiteUse(Uri adminServiceUrl) =>
+        new(adminServiceUrl.IdnHost, adminServiceUrl, CimTransport.Https, CimAuthentication.Negotiate);
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 

@@ -11,6 +11,7 @@ using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Cim.WsMan;
 using ProvisioningFleet.Core.Inventory;
 using ProvisioningFleet.Data;
+using ProvisioningFleet.Data.Credentials;
 using ProvisioningFleet.Data.InventorySources;
 using ProvisioningFleet.WsMan;
 
@@ -151,6 +152,12 @@ public sealed class InventorySync(
     /// <summary>Everything read and decided before the first write.</summary>
     private async Task<SyncPlan> ReadSiteAsync(InventorySource source, CancellationToken cancellationToken)
     {
+        var siteUrl = new Uri(source.AdminServiceUrl);
+        if (endpoints.CredentialRefusal(source.Credential, InventorySourceRules.SiteUse(siteUrl)) is { } outOfScope)
+        {
+            throw new SyncFailed(outOfScope);
+        }
+
         Core.Cim.CimCredential credential;
         try
         {
@@ -164,7 +171,7 @@ public sealed class InventorySync(
         var tls = source.CertificateSha256 is { } pinned
             ? new WsManTlsOptions { PinnedSha256Thumbprint = pinned }
             : WsManCimSessionFactory.TlsFrom(winRm.Value);
-        using var client = new AdminServiceClient(new Uri(source.AdminServiceUrl), credential, tls, adminService.Value, loggers.CreateLogger<AdminServiceClient>());
+        using var client = new AdminServiceClient(siteUrl, credential, tls, adminService.Value, loggers.CreateLogger<AdminServiceClient>());
 
         var members = new List<CollectionMember>();
         foreach (var collection in source.CollectionIds)
@@ -180,10 +187,10 @@ public sealed class InventorySync(
         var (selected, skipped) = MemberSelection.Select(members, systems);
 
         var skips = skipped.Select(s => new InventorySkip(s.Name, s.ResourceId, s.Reason, s.Detail)).ToList();
-        var credentialIds = new Dictionary<string, long>(StringComparer.Ordinal);
+        var credentials = new Dictionary<string, Credential>(StringComparer.Ordinal);
         if (source.DeviceCredential is { } deviceCredential)
         {
-            credentialIds[deviceCredential.Name] = deviceCredential.Id;
+            credentials[deviceCredential.Name] = deviceCredential;
         }
 
         var devices = new List<InventoryDevice>(selected.Count);
@@ -193,11 +200,13 @@ public sealed class InventorySync(
             var device = DeviceRules.Validate(
                 new DeviceInput(member.Fqdn, InventorySourceRules.EndpointFor(source.EndpointTemplate, member.Fqdn, member.Name), null,
                     source.Authentication.ToString(), source.DeviceCredential?.Name, source.Tags),
-                "", errors, credentialIds, endpoints);
+                "", errors, credentials, endpoints);
             if (device is null)
             {
-                skips.Add(new InventorySkip(member.Name, member.ResourceId, InventorySkipReasons.InvalidName,
-                    string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value))));
+                var problems = errors.ToDictionary();
+                // Only a member whose name and endpoint passed meets the credential's scope rule; its refusal is a reason of its own.
+                var reason = problems.Keys.SequenceEqual(["credential"]) ? InventorySkipReasons.OutsideCredentialScope : InventorySkipReasons.InvalidName;
+                skips.Add(new InventorySkip(member.Name, member.ResourceId, reason, string.Join(" ", problems.SelectMany(e => e.Value))));
                 continue;
             }
 
@@ -218,7 +227,7 @@ public sealed class InventorySync(
         InventorySyncChanges changes;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            changes = await InventorySyncWriter.ApplyAsync(db, source.Id, source.OnRemoved, plan.Devices, now, cancellationToken);
+            changes = await InventorySyncWriter.ApplyAsync(db, source.Id, source.OnRemoved, plan.Devices, run.RequestedBy, now, cancellationToken);
             Complete(run, plan, changes);
             if (run.DryRun)
             {

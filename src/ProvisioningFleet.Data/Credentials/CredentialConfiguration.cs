@@ -13,5 +13,7 @@ internal sealed class CredentialConfiguration : IEntityTypeConfiguration<Credent
         credential.Property(c => c.UserName).HasMaxLength(256);
         credential.Property(c => c.Domain).HasMaxLength(256);
         credential.Property(c => c.ProtectedPassword).HasMaxLength(8192);
+        credential.Property(c => c.AllowedHosts).HasDefaultValueSql("'{}'::text[]");
+        credential.PrimitiveCollection(c => c.AllowedAuthentications).HasDefaultValueSql("'{}'::text[]").ElementType().HasConversion<string>();
     }
 }

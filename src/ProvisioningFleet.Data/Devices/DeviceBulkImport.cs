@@ -24,10 +24,12 @@ public sealed record ValidDevice(
 public static class DeviceBulkImport
 {
     /// <summary>
-    /// Inside the caller's transaction; host names must be unique within <paramref name="devices"/>.
-    /// Returns how many devices were created (the others matched an existing host name).
+    /// Inside the caller's transaction; host names must be unique within <paramref name="devices"/>. Every existing device
+    /// whose endpoint, transport, authentication, credential or SPN changes gets its own audit entry by <paramref name="actor"/>.
+    /// Returns how many devices were created (the others matched an existing host name) and how many changed their reach.
     /// </summary>
-    public static async Task<int> UpsertAsync(FleetDbContext db, IReadOnlyList<ValidDevice> devices, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<(int Created, int ReachChanged)> UpsertAsync(
+        FleetDbContext db, IReadOnlyList<ValidDevice> devices, string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await ExecuteAsync(connection, """
@@ -68,6 +70,15 @@ public static class DeviceBulkImport
             await copy.CompleteAsync(cancellationToken);
         }
 
+        int reachChanged;
+        await using (var auditReach = new NpgsqlCommand(
+            DeviceReach.AuditChangesSql("device_import", "d.host_name_key = s.host_name_key", "s.service_principal_name"), connection))
+        {
+            auditReach.Parameters.AddWithValue("now", now);
+            auditReach.Parameters.AddWithValue("actor", actor);
+            reachChanged = await auditReach.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         // xmax = 0 tells a freshly inserted row from one that ON CONFLICT updated.
         await using var upsert = new NpgsqlCommand("""
             WITH upserted AS (
@@ -91,7 +102,7 @@ public static class DeviceBulkImport
             SELECT count(*) FILTER (WHERE inserted) FROM upserted
             """, connection);
         upsert.Parameters.AddWithValue("now", now);
-        return (int)(long)(await upsert.ExecuteScalarAsync(cancellationToken))!;
+        return ((int)(long)(await upsert.ExecuteScalarAsync(cancellationToken))!, reachChanged);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

@@ -55,6 +55,9 @@ public static class InventorySkipReasons
     /// <summary>The DNS name or the endpoint made from the template is not valid for a device.</summary>
     public const string InvalidName = "InvalidName";
 
+    /// <summary>The source's device credential may not be sent to the member's endpoint (its host patterns or schemes).</summary>
+    public const string OutsideCredentialScope = "OutsideCredentialScope";
+
     /// <summary>A device created by hand (or imported) has the host name: a sync never touches it.</summary>
     public const string HandMadeDevice = "HandMadeDevice";
 

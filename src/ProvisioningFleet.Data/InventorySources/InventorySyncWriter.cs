@@ -34,7 +34,7 @@ public static class InventorySyncWriter
 {
     public static async Task<InventorySyncChanges> ApplyAsync(
         FleetDbContext db, long sourceId, InventoryRemovalAction onRemoved, IReadOnlyCollection<InventoryDevice> members,
-        DateTimeOffset now, CancellationToken cancellationToken)
+        string actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
@@ -156,6 +156,10 @@ public static class InventorySyncWriter
             FROM devices d
             WHERE m.conflict IS NULL AND d.host_name_key = m.host_name_key AND d.id IS DISTINCT FROM m.device_id
             """);
+
+        // A sync is where most endpoints change (a new template, another device credential): each change is audited.
+        await ExecuteAsync(DeviceReach.AuditChangesSql("inventory_members", "s.device_id = d.id AND s.conflict IS NULL", "d.service_principal_name"),
+            ("now", now), ("actor", actor));
 
         var updated = await ExecuteAsync("""
             UPDATE devices d SET

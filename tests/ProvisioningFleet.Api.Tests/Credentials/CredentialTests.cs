@@ -133,8 +133,8 @@ public sealed class CredentialTests(PostgresFixture postgres) : FleetApiTest(pos
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
 
         await using var db = Api.CreateDbContext();
-        var device = await db.Devices.SingleAsync(d => d.Id == deviceId);
-        var target = await Api.Services.GetRequiredService<CredentialVault>().TargetForAsync(db, device, CancellationToken.None);
+        var device = await db.Devices.Include(d => d.Credential).SingleAsync(d => d.Id == deviceId);
+        var target = Api.Services.GetRequiredService<CredentialVault>().TargetFor(device, device.Credential);
         Assert.Equal(new Uri("https://target.lab.example:5986/wsman"), target.Endpoint);
         Assert.Equal("probe-password", target.Credential!.Password);
         Assert.Equal(@"LAB\probe", target.Credential.ToString());

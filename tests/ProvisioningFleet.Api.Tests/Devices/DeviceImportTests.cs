@@ -15,11 +15,11 @@ public sealed class DeviceImportTests(PostgresFixture postgres) : FleetApiTest(p
     public async Task Csv_import_creates_then_upserts_by_host_name_case_insensitively()
     {
         using var admin = Api.CreateAdminClient();
-        await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "csv-cred", userName = "u", password = "p" });
+        await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "csv-cred", userName = "u", password = "p", allowedHosts = new[] { "127.0.0.1" } });
         const string first = """
             hostName,endpoint,transport,authentication,credential,tags,enabled,remediationExcluded
             csv-a.example,,Http,Negotiate,,site-a;ring-1,true,false
-            csv-b.example,http://127.0.0.1:15985/wsman,,Basic,csv-cred,,false,true
+            csv-b.example,https://127.0.0.1:15986/wsman,,Basic,csv-cred,,false,true
             "csv-c.example",,Https,,,"site-b",,
             """;
         var created = await ImportCsvAsync(admin, first);

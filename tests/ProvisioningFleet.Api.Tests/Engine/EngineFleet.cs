@@ -61,7 +61,7 @@ internal sealed class EngineFleet : IAsyncDisposable
         var admin = api.CreateAdminClient();
         var tag = "t" + Guid.NewGuid().ToString("N")[..10];
         var credential = "sim-" + tag;
-        var created = await admin.PostAsJsonAsync("/api/v1/credentials", new { name = credential, userName = UserName, password = Password });
+        var created = await admin.PostAsJsonAsync("/api/v1/credentials", new { name = credential, userName = UserName, password = Password, allowedHosts = new[] { "127.0.0.1" } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         await admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *" });
         return new EngineFleet(api, simulator, admin, tag, credential);

@@ -20,8 +20,8 @@ internal sealed class InventorySite : IAsyncDisposable
 {
     public const string SiteUser = "cm-reader";
     public const string SitePassword = "Site-Reader-1";
-    private const string WinRmUser = "fleet-svc";
-    private const string WinRmPassword = "S1mulated-pass";
+    public const string WinRmUser = "fleet-svc";
+    public const string WinRmPassword = "S1mulated-pass";
 
     private InventorySite(FleetApiFactory api, SimulatedFleetHost simulator, HttpClient admin, string tag)
     {
@@ -55,7 +55,7 @@ internal sealed class InventorySite : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials",
             new { name = site.SiteCredential, userName = SiteUser, password = SitePassword, domain = "CORP" })).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials",
-            new { name = site.DeviceCredential, userName = WinRmUser, password = WinRmPassword })).StatusCode);
+            new { name = site.DeviceCredential, userName = WinRmUser, password = WinRmPassword, allowedHosts = new[] { "127.0.0.1" } })).StatusCode);
         await admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *" });
         return site;
     }

@@ -139,6 +139,50 @@ public sealed class InventorySourceSyncTests(PostgresFixture postgres) : FleetAp
     }
 
     [Fact]
+    public async Task Members_outside_the_device_credentials_hosts_are_skipped_and_a_changed_credential_is_audited_per_device()
+    {
+        var collection = _site.NewCollection();
+        var (machine, _) = _site.AddMachine("scoped", collection);
+        var narrow = "narrow-" + _site.Tag;
+        var credential = await _site.Admin.PostAsJsonAsync("/api/v1/credentials",
+            new { name = narrow, userName = InventorySite.WinRmUser, password = InventorySite.WinRmPassword, allowedHosts = new[] { "*.elsewhere.example" } });
+        Assert.Equal(HttpStatusCode.Created, credential.StatusCode);
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(_site.SourceBody("narrow-" + _site.Tag, [collection]))!.AsObject();
+        body["deviceCredential"] = narrow;
+        var created = await _site.Admin.PostAsJsonAsync("/api/v1/inventory-sources", body);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var source = (await created.Content.ReadFromJsonAsync<InventorySourceView>(Json.Options))!;
+
+        var run = await _site.SyncAsync(source.Id);
+        Assert.Equal(InventorySyncStatus.Completed, run.Status);
+        Assert.Equal(0, run.Created);
+        var skip = Assert.Single(run.Skipped);
+        Assert.Equal(InventorySkipReasons.OutsideCredentialScope, skip.Reason);
+        Assert.Contains("127.0.0.1", skip.Detail, StringComparison.Ordinal);
+        Assert.Empty(await _site.DevicesAsync());
+
+        // The source's own device credential instead: the member becomes a device; then back to the narrow one, widened.
+        body["deviceCredential"] = _site.DeviceCredential;
+        Assert.Equal(HttpStatusCode.OK, (await _site.Admin.PutAsJsonAsync($"/api/v1/inventory-sources/{source.Id}", body)).StatusCode);
+        Assert.Equal(1, (await _site.SyncAsync(source.Id)).Created);
+        var id = (await _site.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/credentials?pageSize=200")).GetProperty("items")
+            .EnumerateArray().Single(c => c.GetProperty("name").GetString() == narrow).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.OK, (await _site.Admin.PutAsJsonAsync($"/api/v1/credentials/{id}",
+            new { name = narrow, userName = InventorySite.WinRmUser, password = InventorySite.WinRmPassword, allowedHosts = new[] { "127.0.0.1" } })).StatusCode);
+        body["deviceCredential"] = narrow;
+        Assert.Equal(HttpStatusCode.OK, (await _site.Admin.PutAsJsonAsync($"/api/v1/inventory-sources/{source.Id}", body)).StatusCode);
+        Assert.Equal(1, (await _site.SyncAsync(source.Id)).Updated);
+
+        await using var db = Api.CreateDbContext();
+        var change = await db.AuditEntries.AsNoTracking()
+            .SingleAsync(e => e.Action == Data.Devices.DeviceReach.ChangeAction && e.Target == "device:" + machine.HostName);
+        var details = System.Text.Json.JsonDocument.Parse(change.Details!).RootElement;
+        Assert.Equal(_site.DeviceCredential, details.GetProperty("before").GetProperty("credential").GetString());
+        Assert.Equal(narrow, details.GetProperty("after").GetProperty("credential").GetString());
+        Assert.False(string.IsNullOrEmpty(change.Actor));
+    }
+
+    [Fact]
     public async Task Hand_made_devices_are_never_touched_and_two_sources_naming_one_host_is_a_conflict()
     {
         var collection = _site.NewCollection();

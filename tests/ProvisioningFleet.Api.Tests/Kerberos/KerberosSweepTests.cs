@@ -54,7 +54,15 @@ public sealed class KerberosSweepTests(PostgresFixture postgres) : FleetApiTest(
 
         using var admin = Api.CreateAdminClient();
         var credential = await admin.PostAsJsonAsync("/api/v1/credentials",
-            new { name = "kerberos-" + tag, userName = "alice", password = TestRealm.Password, domain = TestRealm.RealmA });
+            new
+            {
+                name = "kerberos-" + tag,
+                userName = "alice",
+                password = TestRealm.Password,
+                domain = TestRealm.RealmA,
+                // The endpoint (the simulator) and each SPN's host.
+                allowedHosts = new[] { "127.0.0.1", $"*.{tag}.a.test" },
+            });
         Assert.Equal(HttpStatusCode.Created, credential.StatusCode);
         await admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *" });
         // The endpoints are loopback addresses, so the SPN cannot come from them: each device names its own.

@@ -53,7 +53,7 @@ public sealed partial class MetricsEndpointTests(PostgresFixture postgres) : Fle
         fleet.Fleet.Add(new SimulatedDevice("metrics-refusing.lab.test") { Behavior = DeviceBehavior.RefuseConnections });
 
         using var admin = Api.CreateAdminClient();
-        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "metrics-sim", userName = "sim", password = "sim-password" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "metrics-sim", userName = "sim", password = "sim-password", allowedHosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
         var ids = new Dictionary<string, long>();
         foreach (var device in fleet.Fleet.Devices)
         {

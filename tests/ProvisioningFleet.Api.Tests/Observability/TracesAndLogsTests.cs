@@ -52,7 +52,7 @@ public sealed class TracesAndLogsTests(PostgresFixture postgres) : FleetApiTest(
         fleet.Fleet.Add(new Simulator.Fleet.SimulatedDevice("traced-overdue.lab.test")).EnterProvisioningMode(ago: TimeSpan.FromDays(5));
         using var admin = host.CreateClient();
         admin.DefaultRequestHeaders.Add("X-Api-Key", FleetApiFactory.AdminApiKey);
-        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "trace-sim", userName = "trace", password = "trace-password" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "trace-sim", userName = "trace", password = "trace-password", allowedHosts = new[] { "127.0.0.1" } })).EnsureSuccessStatusCode();
         var created = await admin.PostAsJsonAsync("/api/v1/devices", new
         {
             hostName = "traced-overdue.lab.test",

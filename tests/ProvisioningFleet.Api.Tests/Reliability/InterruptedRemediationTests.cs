@@ -38,7 +38,7 @@ public sealed class InterruptedRemediationTests
         });
         using var admin = service.CreateAdminClient();
         admin.Timeout = TimeSpan.FromSeconds(60);
-        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "sim", userName = UserName, password = Password })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "sim", userName = UserName, password = Password, allowedHosts = new[] { "127.0.0.1" } })).StatusCode);
         var id = await AddDeviceAsync(admin, simulator, stuck);
         var otherId = await AddDeviceAsync(admin, simulator, lagging);
 

@@ -48,7 +48,7 @@ public sealed class SweepCrashRecoveryTests(ITestOutputHelper output)
             ["Fleet__Engine__VerifyInterval"] = "00:00:00.5",
         });
         using var admin = service.CreateAdminClient();
-        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "sim", userName = UserName, password = Password })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/credentials", new { name = "sim", userName = UserName, password = Password, allowedHosts = new[] { "127.0.0.1" } })).StatusCode);
         var import = await admin.PostAsJsonAsync("/api/v1/devices/import", devices.Select(d => new
         {
             hostName = d.HostName,

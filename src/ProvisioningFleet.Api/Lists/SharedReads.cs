@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+
+namespace ProvisioningFleet.Api.Lists;
+
+/// <summary>
+/// One read serves every reader of the same key for <c>maxAge</c>: under many concurrent readers (dashboards, scripts
+/// polling the same page) the database does the work once per key and age, whatever the number of readers. At most one
+/// read per key is in flight (the others wait for it); a failed read is not kept; <see cref="Invalidate"/> (after a write
+/// through the API) makes every kept value stale at once, so a caller reads its own writes. A zero <c>maxAge</c> reads
+/// every time. Keys are bounded: past <c>maxKeys</c> the kept values are dropped, so hostile unique queries cost memory
+/// only up to that bound.
+/// </summary>
+public sealed class SharedReads<TValue>(TimeProvider time, TimeSpan maxAge, int maxKeys = 256)
+{
+    private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    private long _generation;
+
+    public TimeSpan MaxAge { get; } = maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
+
+    public async Task<TValue> ReadAsync(string key, Func<CancellationToken, Task<TValue>> read, CancellationToken cancellationToken)
+    {
+        if (MaxAge == TimeSpan.Zero)
+        {
+            return await read(cancellationToken);
+        }
+
+        if (!_slots.TryGetValue(key, out var slot))
+        {
+            if (_slots.Count >= maxKeys)
+            {
+                _slots.Clear();
+            }
+
+            slot = _slots.GetOrAdd(key, _ => new Slot());
+        }
+
+        if (Fresh(slot) is { } fresh)
+        {
+            return fresh.Value;
+        }
+
+        await slot.Reading.WaitAsync(cancellationToken);
+        try
+        {
+            if (Fresh(slot) is { } readMeanwhile)
+            {
+                return readMeanwhile.Value;
+            }
+
+            var generation = Interlocked.Read(ref _generation);
+            var at = time.GetUtcNow();
+            var value = await read(cancellationToken);
+            slot.Last = new Kept(at, generation, value);
+            return value;
+        }
+        finally
+        {
+            slot.Reading.Release();
+        }
+    }
+
+    /// <summary>Every kept value is stale from now on.</summary>
+    public void Invalidate() => Interlocked.Increment(ref _generation);
+
+    private Kept? Fresh(Slot slot) =>
+        slot.Last is { } last && last.Generation == Interlocked.Read(ref _generation) && time.GetUtcNow() - last.At <= MaxAge ? last : null;
+
+    private sealed record Kept(DateTimeOffset At, long Generation, TValue Value);
+
+    private sealed class Slot
+    {
+        public SemaphoreSlim Reading { get; } = new(1, 1);
+
+        public Kept? Last { get; set; }
+    }
+}
