@@ -91,19 +91,31 @@ public sealed class BenchService : IAsyncDisposable
     /// One more service process on the same database, key ring and settings (its own port and Hangfire server), as a
     /// second replica behind a load balancer would be; returns when it is ready. Stopped with this service.
     /// </summary>
-    public async Task<Process> StartReplicaAsync(string apiDll, Action<string> output, Action<string> error)
+    /// <remarks><paramref name="settings"/> replace the first service's for this replica only (e.g. caching on one, off on the other).</remarks>
+    public async Task<Process> StartReplicaAsync(string apiDll, Action<string> output, Action<string> error, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort.OnLoopback();
-        var replica = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], _environment, Path.GetDirectoryName(apiDll)!, output, error);
+        var environment = new Dictionary<string, string?>(_environment);
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
+        var replica = ServiceProcess.Start(apiDll, ["--urls", $"http://127.0.0.1:{port}"], environment, Path.GetDirectoryName(apiDll)!, output, error);
         _replicas.Add(replica);
-        await replica.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromMinutes(2));
+        var address = new Uri($"http://127.0.0.1:{port}");
+        ReplicaAddresses.Add(address);
+        await replica.WaitUntilReadyAsync(address, TimeSpan.FromMinutes(2));
         return replica.Process;
     }
 
-    /// <summary>A client of the service signed in with the bench's Admin key.</summary>
-    public HttpClient CreateAdminClient(HttpMessageHandler? handler = null)
+    /// <summary>Where each replica listens, in the order they were started.</summary>
+    public List<Uri> ReplicaAddresses { get; } = [];
+
+    /// <summary>A client of the service (or of the replica at <paramref name="baseAddress"/>) signed in with the bench's Admin key.</summary>
+    public HttpClient CreateAdminClient(HttpMessageHandler? handler = null, Uri? baseAddress = null)
     {
-        var http = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        var http = new HttpClient(handler ?? new SocketsHttpHandler()) { BaseAddress = baseAddress ?? BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         return http;
     }

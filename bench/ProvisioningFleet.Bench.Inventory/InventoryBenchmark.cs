@@ -13,6 +13,9 @@ namespace ProvisioningFleet.Bench.Inventory;
 /// </summary>
 public sealed class InventoryBenchmark(InventoryBenchOptions options)
 {
+    // The service's bound on one import (ImportBodyGuard.MaxRows).
+    private const int MaxImportRows = 200_000;
+
     private static readonly string[] States = ["Healthy", "Healthy", "Healthy", "Healthy", "Healthy", "Provisioning", "Overdue", "Unreachable", "TaskSequenceRunning", "NoClient", "AccessDenied", "Error", "Unknown"];
 
     public async Task<int> RunAsync()
@@ -32,22 +35,29 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
 
     private async Task<int> RunInAsync(DirectoryInfo work)
     {
-        // An API-only instance: no sweep may start in the middle of a measurement.
+        // An API-only instance (no sweep may start in the middle of a measurement) that reads the database on every
+        // request: the sequential figures are the database's work, not a kept answer's.
+        var api = Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll");
         await using var service = await BenchService.StartAsync(
-            Path.Combine(AppContext.BaseDirectory, "ProvisioningFleet.Api.dll"), work,
-            new Dictionary<string, string> { ["Fleet__Engine__RunJobs"] = "false" },
+            api, work,
+            new Dictionary<string, string>
+            {
+                ["Fleet__Engine__RunJobs"] = "false",
+                ["Fleet__DeviceList__MaxAge"] = "00:00:00",
+                ["Fleet__Summary__MaxAge"] = "00:00:00",
+            },
             output: _ => { },
             error: line => Console.Error.WriteLine($"[service] {line}"));
         using var http = service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 });
         var csv = MakeCsv(options.Devices);
-        Console.WriteLine($"CSV: {options.Devices:N0} rows, {csv.Length / 1024.0 / 1024.0:F1} MiB");
+        Console.WriteLine($"CSV: {options.Devices:N0} rows, {csv.Length / 1024.0 / 1024.0:F1} MiB, imported in files of at most {MaxImportRows:N0} rows");
         var firstImport = await ImportAsync(http, csv);
         var secondImport = await ImportAsync(http, csv);
         Console.WriteLine($"Import, all new:      {firstImport.Elapsed.TotalSeconds,6:F2} s  {firstImport.Body}");
         Console.WriteLine($"Import, all existing: {secondImport.Elapsed.TotalSeconds,6:F2} s  {secondImport.Body}");
 
         await SpreadStatesAsync(service.ConnectionString);
-        Console.WriteLine($"List latency, {options.Requests:N0} sequential requests per query after 100 warm-up requests (ms):");
+        Console.WriteLine($"List latency, {options.Requests:N0} sequential requests per query after 100 warm-up requests, every request read from the database (ms):");
         Console.WriteLine($"  {"query",-58} {"p50",7} {"p95",7} {"p99",7} {"max",7}  total");
         string[] queries =
         [
@@ -67,23 +77,48 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
             Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total:N0}");
         }
 
-        // Issue 16, item 20: many readers at once (dashboards, overview pages), each its own keep-alive connection.
-        Console.WriteLine($"Concurrent latency, {options.Clients} clients, {options.Requests:N0} requests in all per query after warm-up (ms), load average {BenchMachine.LoadAverage()}:");
+        var (summaryLatencies, _) = await MeasureAsync(http, "/api/v1/fleet/summary");
+        var summaryP95 = Percentile(summaryLatencies, 0.95);
+        Console.WriteLine($"  {"/api/v1/fleet/summary (counted every request)",-58} {Percentile(summaryLatencies, 0.50),7:F2} {summaryP95,7:F2} {Percentile(summaryLatencies, 0.99),7:F2} {summaryLatencies[^1],7:F2}");
+
+        // Issue 16, item 20: many readers at once (dashboards, overview pages), each its own keep-alive connection; first against
+        // the instance that reads the database every time, then against a replica with the defaults (answers shared for 1-2 s).
+        string[] concurrentQueries = ["/api/v1/fleet/summary", "/api/v1/devices?state=Overdue&page=3&pageSize=50", "/api/v1/devices?tag=site-017&pageSize=50"];
+        await MeasureConcurrentPhaseAsync(service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients }),
+            concurrentQueries, "every request read from the database");
+        await service.StartReplicaAsync(api, _ => { }, line => Console.Error.WriteLine($"[replica] {line}"), new Dictionary<string, string>
+        {
+            ["Fleet__DeviceList__MaxAge"] = "00:00:01",
+            ["Fleet__Summary__MaxAge"] = "00:00:02",
+        });
+        var worstConcurrentP99 = await MeasureConcurrentPhaseAsync(
+            service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients }, service.ReplicaAddresses[0]),
+            concurrentQueries, "the defaults: one read per page and second shared by its readers");
+
+        Console.WriteLine($"Load average at the end: {BenchMachine.LoadAverage()}");
+        // #15: a million devices in 60 s; #13's 100,000 in 30 s.
+        var importTarget = TimeSpan.FromSeconds(options.Devices >= 1_000_000 ? 60 : 30);
+        var importOk = firstImport.Elapsed < importTarget && secondImport.Elapsed < importTarget;
+        Console.WriteLine($"Targets: import < {importTarget.TotalSeconds:F0} s: {(importOk ? "met" : "MISSED")}; filtered page p95 < 20 ms: {(worstP95 < 20 ? "met" : "MISSED")} (worst p95 {worstP95:F2} ms); "
+            + $"summary p95 <= 50 ms: {(summaryP95 <= 50 ? "met" : "MISSED")} ({summaryP95:F2} ms); "
+            + $"{options.Clients} concurrent clients p99 <= 50 ms: {(worstConcurrentP99 <= 50 ? "met" : "MISSED")} (worst p99 {worstConcurrentP99:F2} ms)");
+        return importOk && worstP95 < 20 && summaryP95 <= 50 && worstConcurrentP99 <= 50 ? 0 : 1;
+    }
+
+    private async Task<double> MeasureConcurrentPhaseAsync(HttpClient client, string[] queries, string title)
+    {
+        using var concurrent = client;
+        Console.WriteLine($"Concurrent latency, {options.Clients} clients, {options.Requests:N0} requests in all per query after warm-up, {title} (ms), load average {BenchMachine.LoadAverage()}:");
         Console.WriteLine($"  {"query",-58} {"p50",7} {"p95",7} {"p99",7} {"max",7}  req/s");
-        using var concurrent = service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients });
-        var worstConcurrentP99 = 0.0;
-        foreach (var query in new[] { "/api/v1/fleet/summary", "/api/v1/devices?state=Overdue&page=3&pageSize=50", "/api/v1/devices?tag=site-017&pageSize=50" })
+        var worstP99 = 0.0;
+        foreach (var query in queries)
         {
             var (latencies, perSecond) = await MeasureConcurrentAsync(concurrent, query);
-            worstConcurrentP99 = Math.Max(worstConcurrentP99, Percentile(latencies, 0.99));
+            worstP99 = Math.Max(worstP99, Percentile(latencies, 0.99));
             Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {perSecond:N0}");
         }
 
-        Console.WriteLine($"Load average at the end: {BenchMachine.LoadAverage()}");
-        var importOk = firstImport.Elapsed < TimeSpan.FromSeconds(30) && secondImport.Elapsed < TimeSpan.FromSeconds(30);
-        Console.WriteLine($"Targets: import < 30 s: {(importOk ? "met" : "MISSED")}; filtered page p95 < 20 ms: {(worstP95 < 20 ? "met" : "MISSED")} (worst p95 {worstP95:F2} ms); "
-            + $"{options.Clients} concurrent clients p99 <= 50 ms: {(worstConcurrentP99 <= 50 ? "met" : "MISSED")} (worst p99 {worstConcurrentP99:F2} ms)");
-        return importOk && worstP95 < 20 && worstConcurrentP99 <= 50 ? 0 : 1;
+        return worstP99;
     }
 
     private async Task<(double[] Latencies, double PerSecond)> MeasureConcurrentAsync(HttpClient http, string query)
@@ -125,19 +160,28 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         return csv.ToString();
     }
 
+    /// <summary>As many files as the service's row bound needs (one for 100,000; five for a million), one after the other.</summary>
     private static async Task<(TimeSpan Elapsed, string Body)> ImportAsync(HttpClient http, string csv)
     {
-        using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var files = lines.Skip(1).Chunk(MaxImportRows).Select(rows => lines[0] + "\n" + string.Join('\n', rows) + "\n").ToList();
+        var bodies = new List<string>();
         var watch = Stopwatch.StartNew();
-        using var response = await http.PostAsync("/api/v1/devices/import", content);
-        var body = await response.Content.ReadAsStringAsync();
-        watch.Stop();
-        if (!response.IsSuccessStatusCode)
+        foreach (var file in files)
         {
-            throw new InvalidOperationException($"Import failed: {(int)response.StatusCode} {body[..Math.Min(body.Length, 2000)]}");
+            using var content = new StringContent(file, Encoding.UTF8, "text/csv");
+            using var response = await http.PostAsync("/api/v1/devices/import", content);
+            var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"Import failed: {(int)response.StatusCode} {body[..Math.Min(body.Length, 2000)]}");
+            }
+
+            bodies.Add(body);
         }
 
-        return (watch.Elapsed, body);
+        watch.Stop();
+        return (watch.Elapsed, string.Join(" ", bodies));
     }
 
     // Verdicts come from sweeps; here they are written directly so that state filters select realistic shares.
