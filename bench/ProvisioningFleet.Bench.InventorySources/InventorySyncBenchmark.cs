@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using ProvisioningFleet.Bench.Hosting;
+using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.Simulator.AdminService;
 using ProvisioningFleet.Simulator.Hosting;
 
@@ -108,7 +109,7 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
         }
 
         var sourceId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        Console.WriteLine($"service RSS before the first sync: {Memory(service.Process.Id).Rss / 1048576.0:F0} MB");
+        Console.WriteLine($"service RSS before the first sync: {ProcessResources.ReadMemory(service.Process.Id).Resident / 1048576.0:F0} MB");
 
         var pass = await SyncAsync("first sync (every member a new device)", http, service.Process, site, sourceId, expectCreated: options.Members);
         pass &= await SyncAsync("unchanged sync", http, service.Process, site, sourceId, expectCreated: 0);
@@ -128,7 +129,7 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
     private static async Task<bool> SyncAsync(string label, HttpClient http, Process service, SimulatedSite site, long sourceId, int expectCreated)
     {
         var requestsBefore = site.Requests;
-        var cpuBefore = CpuSeconds(service.Id);
+        var cpuBefore = ProcessResources.ReadCpuTime(service.Id).TotalSeconds;
         var stopwatch = Stopwatch.StartNew();
         var response = await http.PostAsJsonAsync($"/api/v1/inventory-sources/{sourceId}/sync", new { dryRun = false });
         response.EnsureSuccessStatusCode();
@@ -137,7 +138,7 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
         JsonElement run;
         while (true)
         {
-            peak = Math.Max(peak, Memory(service.Id).Rss);
+            peak = Math.Max(peak, ProcessResources.ReadMemory(service.Id).Resident);
             run = await http.GetFromJsonAsync<JsonElement>($"/api/v1/inventory-sources/runs/{runId}");
             if (run.GetProperty("status").GetString() is "Completed" or "Failed")
             {
@@ -154,8 +155,8 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
         Console.WriteLine($"  seen {run.GetProperty("seen").GetInt32()}, created {run.GetProperty("created").GetInt32()}, updated {run.GetProperty("updated").GetInt32()}, " +
                           $"disabled {run.GetProperty("disabled").GetInt32()}, deleted {run.GetProperty("deleted").GetInt32()}, skipped {run.GetProperty("skipped").GetArrayLength()}" +
                           (run.GetProperty("error").ValueKind == JsonValueKind.String ? $", error: {run.GetProperty("error").GetString()}" : ""));
-        Console.WriteLine($"  AdminService requests {site.Requests - requestsBefore}; service CPU {CpuSeconds(service.Id) - cpuBefore:F1} s; " +
-                          $"service peak RSS during the sync {peak / 1048576.0:F0} MB (lifetime VmHWM {Memory(service.Id).Peak / 1048576.0:F0} MB)");
+        Console.WriteLine($"  AdminService requests {site.Requests - requestsBefore}; service CPU {ProcessResources.ReadCpuTime(service.Id).TotalSeconds - cpuBefore:F1} s; " +
+                          $"service peak RSS during the sync {peak / 1048576.0:F0} MB (lifetime VmHWM {ProcessResources.ReadMemory(service.Id).Peak / 1048576.0:F0} MB)");
         return run.GetProperty("status").GetString() == "Completed" && run.GetProperty("created").GetInt32() == expectCreated;
     }
 
@@ -171,31 +172,5 @@ public sealed class InventorySyncBenchmark(InventorySyncBenchmark.Options option
         return directory is null
             ? throw new InvalidOperationException("Run from the repository, or pass --api path/to/ProvisioningFleet.Api.dll.")
             : Path.Combine(directory.FullName, "src", "ProvisioningFleet.Api", "bin", configuration, "net10.0", "ProvisioningFleet.Api.dll");
-    }
-
-    private static (long Rss, long Peak) Memory(int pid)
-    {
-        long rss = 0, peak = 0;
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = Kilobytes(line);
-            }
-            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                peak = Kilobytes(line);
-            }
-        }
-
-        return (rss, peak);
-
-        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-    }
-
-    private static double CpuSeconds(int pid)
-    {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }

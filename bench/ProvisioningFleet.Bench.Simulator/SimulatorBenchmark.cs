@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Simulator.Scenarios;
 
@@ -159,17 +160,7 @@ internal static class SimulatorBenchmark
     }
 
     /// <summary>CPU time (user + system) the simulator process has used, from /proc (Linux).</summary>
-    private static TimeSpan ServerCpu(int? pid)
-    {
-        if (pid is null)
-        {
-            return TimeSpan.Zero;
-        }
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // Fields 14 and 15 of /proc/pid/stat (utime, stime), in clock ticks of 1/100 s on Linux.
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromMilliseconds(ticks * 10);
-    }
+    private static TimeSpan ServerCpu(int? pid) => pid is { } id ? ProcessResources.ReadCpuTime(id) : TimeSpan.Zero;
 
     private static string ProbeEnvelope()
     {

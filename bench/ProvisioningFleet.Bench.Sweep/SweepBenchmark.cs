@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
 using ProvisioningFleet.Bench.Hosting;
+using ProvisioningFleet.LocalServices;
 using ProvisioningFleet.Simulator.Fleet;
 using ProvisioningFleet.Simulator.Hosting;
 using ProvisioningFleet.Simulator.Scenarios;
@@ -67,7 +68,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         policy.EnsureSuccessStatusCode();
         foreach (var process in service.Processes)
         {
-            Console.WriteLine($"service {process.Id} RSS before the sweep: {Memory(process.Id).Rss / 1048576.0:F0} MB (peak so far {Memory(process.Id).Peak / 1048576.0:F0} MB, the import included)");
+            Console.WriteLine($"service {process.Id} RSS before the sweep: {ProcessResources.ReadMemory(process.Id).Resident / 1048576.0:F0} MB (peak so far {ProcessResources.ReadMemory(process.Id).Peak / 1048576.0:F0} MB, the import included)");
         }
 
         var script = options.ScriptSample > 0 ? new AdminScriptPeer(work, simulator, Sample(devices), options.ScriptThreads) : null;
@@ -126,7 +127,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         var updatesBefore = await DeviceRowUpdatesAsync(connectionString);
         var shardsBefore = await ShardsByServerAsync(connectionString);
         var allocatedBefore = await AllocatedBytesAsync(http);
-        var cpuBefore = (Services: services.Select(s => CpuSeconds(s.Id)).ToArray(), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        var cpuBefore = (Services: services.Select(s => ProcessResources.ReadCpuTime(s.Id).TotalSeconds).ToArray(), Simulator: Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
         var stopwatch = Stopwatch.StartNew();
         var started = await http.PostAsJsonAsync("/api/v1/sweeps", new { });
         started.EnsureSuccessStatusCode();
@@ -135,7 +136,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         JsonElement sweep;
         while (true)
         {
-            peakDuringSweep = Math.Max(peakDuringSweep, services.Max(s => Memory(s.Id).Rss));
+            peakDuringSweep = Math.Max(peakDuringSweep, services.Max(s => ProcessResources.ReadMemory(s.Id).Resident));
             sweep = await http.GetFromJsonAsync<JsonElement>($"/api/v1/sweeps/{id}", Json);
             var status = sweep.GetProperty("status").GetString();
             if (status is "Completed" or "Failed" or "Cancelled")
@@ -152,8 +153,8 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         }
 
         stopwatch.Stop();
-        Report(sweep, stopwatch.Elapsed, peakDuringSweep, services.Max(s => Memory(s.Id).Peak), devices);
-        var serviceCpu = services.Select((s, i) => CpuSeconds(s.Id) - cpuBefore.Services[i]).ToArray();
+        Report(sweep, stopwatch.Elapsed, peakDuringSweep, services.Max(s => ProcessResources.ReadMemory(s.Id).Peak), devices);
+        var serviceCpu = services.Select((s, i) => ProcessResources.ReadCpuTime(s.Id).TotalSeconds - cpuBefore.Services[i]).ToArray();
         var probed = Math.Max(1, sweep.GetProperty("probed").GetInt32());
         Console.WriteLine($"  CPU during the sweep: service {serviceCpu.Sum():F1} s ({serviceCpu.Sum() * 1e6 / probed:F0} µs per device{(services.Count > 1 ? $"; by process {string.Join(" + ", serviceCpu.Select(c => c.ToString("F1", CultureInfo.InvariantCulture)))}" : "")}), " +
                           $"simulator and bench {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuBefore.Simulator:F1} s (of {Environment.ProcessorCount * stopwatch.Elapsed.TotalSeconds:F0} core-seconds); " +
@@ -305,32 +306,5 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         Console.WriteLine($"  round trips {roundTrips} ({(double)roundTrips / Math.Max(1, total):F3} per device)");
         Console.WriteLine($"  still in provisioning mode without a task sequence: {devices.Count(d => d.InProvisioningMode && !d.TaskSequenceRunning && d.Behavior == DeviceBehavior.Normal)}");
         Console.WriteLine($"  service peak RSS during the sweep {peakDuringSweep / 1048576.0:F0} MB; lifetime peak (VmHWM, import included) {peakLifetime / 1048576.0:F0} MB");
-    }
-
-    private static (long Rss, long Peak) Memory(int pid)
-    {
-        long rss = 0, peak = 0;
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = Kilobytes(line);
-            }
-            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                peak = Kilobytes(line);
-            }
-        }
-
-        return (rss, peak);
-
-        static long Kilobytes(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-    }
-
-    /// <summary>User plus system CPU time of a process, from /proc (clock ticks of 10 ms).</summary>
-    private static double CpuSeconds(int pid)
-    {
-        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }

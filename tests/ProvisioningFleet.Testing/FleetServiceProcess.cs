@@ -120,13 +120,7 @@ public sealed class FleetServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The process's resident memory now (VmRSS) and at its peak (VmHWM), in bytes, from /proc.</summary>
-    public (long Resident, long Peak) ReadMemory()
-    {
-        long Field(string[] lines, string name) =>
-            long.Parse(lines.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-        var status = File.ReadAllLines($"/proc/{Process.Id}/status");
-        return (Field(status, "VmRSS"), Field(status, "VmHWM"));
-    }
+    public (long Resident, long Peak) ReadMemory() => ProcessResources.ReadMemory(Process.Id);
 
     /// <summary>A client of the service signed in with the Admin key.</summary>
     public HttpClient CreateAdminClient()

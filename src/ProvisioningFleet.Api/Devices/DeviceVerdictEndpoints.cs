@@ -6,7 +6,6 @@ using ProvisioningFleet.Api.Audit;
 using ProvisioningFleet.Api.Engine;
 using ProvisioningFleet.Api.Hosting;
 using ProvisioningFleet.Api.Lists;
-using ProvisioningFleet.Api.Validation;
 using ProvisioningFleet.Core.Verdicts;
 using ProvisioningFleet.Data;
 
@@ -49,27 +48,14 @@ public static class DeviceVerdictEndpoints
         return TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<PagedList<StateChangeView>>, NotFound<ProblemDetails>, ValidationProblem>> HistoryAsync(
-        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
-        {
-            return Problems.DeviceNotFound(id);
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
+    private static Task<Results<Ok<PagedList<StateChangeView>>, ValidationProblem, NotFound<ProblemDetails>>> HistoryAsync(
+        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page, pageSize, ct => db.Devices.AnyAsync(d => d.Id == id, ct), Problems.DeviceNotFound(id),
             db.DeviceStateChanges.AsNoTracking().Where(c => c.DeviceId == id),
             changes => changes.OrderByDescending(c => c.At).ThenByDescending(c => c.Id),
             c => new StateChangeView(c.Id, c.At, c.FromState, c.ToState, c.SweepId, c.InProvisioningMode, c.ProvisioningEnabledAt, c.OverdueAt,
                 c.TaskSequenceRunning, c.ClientId, c.ErrorCategory == null ? null : new ErrorView(c.ErrorCategory.Value, c.ErrorMessage, c.ErrorCode),
                 c.TaskSequenceSignals),
-            cancellationToken));
-    }
+            cancellationToken);
 }

@@ -172,26 +172,13 @@ public static class InventorySourceEndpoints
         return TypedResults.Accepted($"/api/v1/inventory-sources/runs/{run.Id}", InventorySyncRunView.From(run));
     }
 
-    private static async Task<Results<Ok<PagedList<InventorySyncRunView>>, ValidationProblem, NotFound<ProblemDetails>>> ListRunsAsync(
-        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        if (!await db.InventorySources.AnyAsync(s => s.Id == id, cancellationToken))
-        {
-            return NotFound(id);
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
+    private static Task<Results<Ok<PagedList<InventorySyncRunView>>, ValidationProblem, NotFound<ProblemDetails>>> ListRunsAsync(
+        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page, pageSize, ct => db.InventorySources.AnyAsync(s => s.Id == id, ct), NotFound(id),
             db.InventorySyncRuns.AsNoTracking().Where(r => r.SourceId == id),
             runs => runs.OrderByDescending(r => r.RequestedAt).ThenByDescending(r => r.Id),
-            InventorySyncRunView.Projection, cancellationToken));
-    }
+            InventorySyncRunView.Projection, cancellationToken);
 
     private static async Task<Results<Ok<InventorySyncRunView>, NotFound<ProblemDetails>>> GetRunAsync(long runId, FleetDbContext db, CancellationToken cancellationToken) =>
         await db.InventorySyncRuns.AsNoTracking().Where(r => r.Id == runId).Select(InventorySyncRunView.Projection).SingleOrDefaultAsync(cancellationToken) is { } run

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using ProvisioningFleet.Api.Validation;
 
@@ -64,5 +65,34 @@ public readonly record struct PageRequest(int Page, int PageSize)
         var errors = new ValidationErrors();
         var paging = Parse(page, pageSize, errors);
         return errors.Any ? errors.ToProblem() : TypedResults.Ok(await paging.ToPagedListAsync(filtered, order, view, cancellationToken));
+    }
+
+    /// <summary>
+    /// The whole answer of a list of one parent's children: the paging parameters validated, then
+    /// <paramref name="parentNotFound"/> when the parent does not exist (an empty page would hide a wrong id), then one page.
+    /// </summary>
+    public static async Task<Results<Ok<PagedList<TView>>, ValidationProblem, NotFound<ProblemDetails>>> ListAsync<TEntity, TView>(
+        string? page,
+        string? pageSize,
+        Func<CancellationToken, Task<bool>> parentExists,
+        NotFound<ProblemDetails> parentNotFound,
+        IQueryable<TEntity> children,
+        Func<IQueryable<TEntity>, IOrderedQueryable<TEntity>> order,
+        Expression<Func<TEntity, TView>> view,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        var paging = Parse(page, pageSize, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!await parentExists(cancellationToken))
+        {
+            return parentNotFound;
+        }
+
+        return TypedResults.Ok(await paging.ToPagedListAsync(children, order, view, cancellationToken));
     }
 }

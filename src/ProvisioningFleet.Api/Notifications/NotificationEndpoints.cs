@@ -173,25 +173,12 @@ public static partial class NotificationEndpoints
         return TypedResults.Ok(NotificationDeliveryView.From(delivery));
     }
 
-    private static async Task<Results<Ok<PagedList<NotificationDeliveryView>>, ValidationProblem, NotFound<ProblemDetails>>> DeliveriesAsync(
-        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken)
-    {
-        var errors = new ValidationErrors();
-        var paging = PageRequest.Parse(page, pageSize, errors);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        if (!await db.NotificationChannels.AnyAsync(c => c.Id == id, cancellationToken))
-        {
-            return NotFound(id);
-        }
-
-        return TypedResults.Ok(await paging.ToPagedListAsync(
+    private static Task<Results<Ok<PagedList<NotificationDeliveryView>>, ValidationProblem, NotFound<ProblemDetails>>> DeliveriesAsync(
+        long id, FleetDbContext db, string? page, string? pageSize, CancellationToken cancellationToken) =>
+        PageRequest.ListAsync(
+            page, pageSize, ct => db.NotificationChannels.AnyAsync(c => c.Id == id, ct), NotFound(id),
             db.NotificationDeliveries.AsNoTracking().Where(d => d.ChannelId == id), query => query.OrderByDescending(d => d.Id),
-            NotificationDeliveryView.Projection, cancellationToken));
-    }
+            NotificationDeliveryView.Projection, cancellationToken);
 
     private static Task<NotificationChannelView?> ViewAsync(FleetDbContext db, long id, CancellationToken cancellationToken) =>
         db.NotificationChannels.AsNoTracking().Where(c => c.Id == id).Select(NotificationChannelView.Projection(db)).SingleOrDefaultAsync(cancellationToken);

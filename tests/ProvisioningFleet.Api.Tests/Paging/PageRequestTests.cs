@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using ProvisioningFleet.Api.Lists;
 using ProvisioningFleet.Api.Validation;
 
@@ -25,5 +28,28 @@ public sealed class PageRequestTests
         var last = PageRequest.Parse(PageRequest.MaxPage.ToString(), PageRequest.MaxPageSize.ToString(), errors);
         Assert.False(errors.Any);
         Assert.True(last.Skip > 0);
+    }
+
+    [Fact]
+    public async Task A_list_of_a_parent_s_children_checks_the_paging_before_the_parent_and_the_parent_before_reading_a_page()
+    {
+        var parentAsked = false;
+        var parentNotFound = TypedResults.NotFound(new ProblemDetails { Title = "Parent not found" });
+        Task<bool> Missing(CancellationToken _)
+        {
+            parentAsked = true;
+            return Task.FromResult(false);
+        }
+
+        // Neither answer reads the children: a plain in-memory query would fail if it were counted asynchronously.
+        var badPaging = await PageRequest.ListAsync(
+            "0", null, Missing, parentNotFound, Array.Empty<int>().AsQueryable(), children => children.OrderBy(c => c), c => c, CancellationToken.None);
+        Assert.IsType<ValidationProblem>(badPaging.Result);
+        Assert.False(parentAsked);
+
+        var missingParent = await PageRequest.ListAsync(
+            null, null, Missing, parentNotFound, Array.Empty<int>().AsQueryable(), children => children.OrderBy(c => c), c => c, CancellationToken.None);
+        Assert.Same(parentNotFound, missingParent.Result);
+        Assert.True(parentAsked);
     }
 }
