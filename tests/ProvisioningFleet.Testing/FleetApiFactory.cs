@@ -51,6 +51,8 @@ public class FleetApiFactory(string connectionString) : WebApplicationFactory<Pr
         // Tests read the summary right after changing what it counts.
         builder.UseSetting(FleetSummaryEndpoints.MaxAgeSetting, "00:00:00");
         builder.UseSetting(DeviceEndpoints.ListMaxAgeSetting, "00:00:00");
+        // Tests change and revoke keys in the database behind the service's back; RecentKeyChecksTests sets an age.
+        builder.UseSetting(RecentKeyChecks.MaxAgeSetting, "00:00:00");
         // The in-memory server gives every test client one (unknown) address, and whole classes probe wrong keys
         // on purpose: the throttle's own tests set a small limit again.
         builder.UseSetting("Fleet:KeyCheckLimit:FailuresPerWindow", "100000");

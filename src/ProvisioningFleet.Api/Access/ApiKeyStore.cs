@@ -11,7 +11,7 @@ namespace ProvisioningFleet.Api.Access;
 /// the row) and 32 random bytes; only an HMAC of the whole key is stored (<see cref="ApiKeyHasher"/>).
 /// Rows from before keyed hashing (plain SHA-256) still work and are rehashed on their first use.
 /// </summary>
-public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHasher hasher)
+public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHasher hasher, RecentKeyChecks recent)
 {
     private const string KeyPrefix = "pfk_";
     private const int PrefixLength = 12;
@@ -33,7 +33,10 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
     public static string NewSecret() =>
         KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(6)) + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>The active key with this value, or null; notes when it was last used.</summary>
+    /// <summary>
+    /// The active key with this value, or null; notes when it was last used (to the minute, and a check kept by
+    /// <see cref="RecentKeyChecks"/> is younger than that).
+    /// </summary>
     public async Task<ApiKey?> FindActiveAsync(string presented, CancellationToken cancellationToken)
     {
         if (presented.Length is 0 or > 512)
@@ -41,6 +44,13 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
             return null;
         }
 
+        var keyHash = hasher.Hash(presented);
+        if (recent.Find(keyHash) is { } kept)
+        {
+            return kept;
+        }
+
+        var generation = recent.Generation;
         var prefix = PrefixOf(presented);
         var candidates = await db.ApiKeys.AsNoTracking()
             .Where(key => (key.Prefix == prefix || key.Prefix == "") && key.RevokedAt == null)
@@ -63,11 +73,26 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
                 .ExecuteUpdateAsync(set => set.SetProperty(key => key.LastUsedAt, now), cancellationToken);
         }
 
+        recent.Remember(keyHash, match, generation);
         return match;
     }
 
-    public Task<bool> IsActiveAsync(long id, ApiKeyRole role, CancellationToken cancellationToken) =>
-        db.ApiKeys.AnyAsync(key => key.Id == id && key.Role == role && key.RevokedAt == null, cancellationToken);
+    public async Task<bool> IsActiveAsync(long id, ApiKeyRole role, CancellationToken cancellationToken)
+    {
+        if (recent.IsActive(id, role))
+        {
+            return true;
+        }
+
+        var generation = recent.Generation;
+        var active = await db.ApiKeys.AnyAsync(key => key.Id == id && key.Role == role && key.RevokedAt == null, cancellationToken);
+        if (active)
+        {
+            recent.RememberActive(id, role, generation);
+        }
+
+        return active;
+    }
 
     /// <summary>
     /// Makes <paramref name="secret"/> an active Admin key (FLEET_ADMIN_API_KEY). Bootstrap keys from
@@ -96,6 +121,7 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        recent.Forget();
     }
 
     private bool Matches(ApiKey key, string presented) =>

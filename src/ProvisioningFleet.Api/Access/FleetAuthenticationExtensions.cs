@@ -12,6 +12,8 @@ public static class FleetAuthenticationExtensions
     {
         builder.Services.AddSingleton<ApiKeyHasher>();
         builder.Services.AddScoped<ApiKeyStore>();
+        var checkMaxAge = builder.Configuration.GetValue(RecentKeyChecks.MaxAgeSetting, TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton(services => new RecentKeyChecks(services.GetRequiredService<TimeProvider>(), checkMaxAge));
         builder.Services.AddOptions<KeyCheckLimitOptions>().BindConfiguration(KeyCheckLimitOptions.Section)
             .Validate(o => o.FailuresPerWindow > 0 && o.Window > TimeSpan.Zero, $"{KeyCheckLimitOptions.Section}: FailuresPerWindow and Window must be positive.")
             .ValidateOnStart();

@@ -64,7 +64,7 @@ public static class KeyEndpoints
     }
 
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> RevokeAsync(
-        long id, FleetDbContext db, IAuditTrail audit, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+        long id, FleetDbContext db, IAuditTrail audit, RecentKeyChecks recent, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         if (await db.ApiKeys.SingleOrDefaultAsync(key => key.Id == id && key.RevokedAt == null, cancellationToken) is not { } key)
         {
@@ -74,6 +74,8 @@ public static class KeyEndpoints
         key.RevokedAt = time.GetUtcNow();
         audit.Record(db, context.User, "key.revoke", $"key:{key.Name}", new { key.Id, Role = key.Role.ToString() });
         await db.SaveChangesAsync(cancellationToken);
+        // After the commit: a check that read the key before it and finishes later is then not kept either.
+        recent.Forget();
         return TypedResults.NoContent();
     }
 }

@@ -5,15 +5,20 @@ namespace ProvisioningFleet.Api.Lists;
 /// <summary>
 /// One read serves every reader of the same key for <c>maxAge</c>: under many concurrent readers (dashboards, scripts
 /// polling the same page) the database does the work once per key and age, whatever the number of readers. At most one
-/// read per key is in flight (the others wait for it); a failed read is not kept; <see cref="Invalidate"/> (after a write
-/// through the API) makes every kept value stale at once, so a caller reads its own writes. A zero <c>maxAge</c> reads
-/// every time. Keys are bounded: past <c>maxKeys</c> the kept values are dropped, so hostile unique queries cost memory
-/// only up to that bound.
+/// read per key is in flight; a failed read is not kept. Past its age a value is still served to the other readers while
+/// one of them reads the next (for at most <see cref="StaleGrace"/> more): otherwise every reader of a popular page would
+/// queue behind each refresh once per age, and that queue, not the read, would be the slowest requests' latency.
+/// <see cref="Invalidate"/> (after a write through the API) voids every kept value at once, so a caller reads its own
+/// writes (readers then wait for the read). A zero <c>maxAge</c> reads every time. Keys are bounded: past <c>maxKeys</c>
+/// the kept values are dropped, so hostile unique queries cost memory only up to that bound.
 /// </summary>
 public sealed class SharedReads<TValue>(TimeProvider time, TimeSpan maxAge, int maxKeys = 256)
 {
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private long _generation;
+
+    /// <summary>How long past its age a value may still be served while its next read is in flight.</summary>
+    public static readonly TimeSpan StaleGrace = TimeSpan.FromSeconds(5);
 
     public TimeSpan MaxAge { get; } = maxAge < TimeSpan.Zero ? TimeSpan.Zero : maxAge;
 
@@ -34,15 +39,24 @@ public sealed class SharedReads<TValue>(TimeProvider time, TimeSpan maxAge, int 
             slot = _slots.GetOrAdd(key, _ => new Slot());
         }
 
-        if (Fresh(slot) is { } fresh)
+        if (Usable(slot, MaxAge) is { } fresh)
         {
             return fresh.Value;
         }
 
-        await slot.Reading.WaitAsync(cancellationToken);
+        if (!slot.Reading.Wait(0))
+        {
+            if (Usable(slot, MaxAge + StaleGrace) is { } stale)
+            {
+                return stale.Value;
+            }
+
+            await slot.Reading.WaitAsync(cancellationToken);
+        }
+
         try
         {
-            if (Fresh(slot) is { } readMeanwhile)
+            if (Usable(slot, MaxAge) is { } readMeanwhile)
             {
                 return readMeanwhile.Value;
             }
@@ -62,8 +76,8 @@ public sealed class SharedReads<TValue>(TimeProvider time, TimeSpan maxAge, int 
     /// <summary>Every kept value is stale from now on.</summary>
     public void Invalidate() => Interlocked.Increment(ref _generation);
 
-    private Kept? Fresh(Slot slot) =>
-        slot.Last is { } last && last.Generation == Interlocked.Read(ref _generation) && time.GetUtcNow() - last.At <= MaxAge ? last : null;
+    private Kept? Usable(Slot slot, TimeSpan age) =>
+        slot.Last is { } last && last.Generation == Interlocked.Read(ref _generation) && time.GetUtcNow() - last.At <= age ? last : null;
 
     private sealed record Kept(DateTimeOffset At, long Generation, TValue Value);
 

@@ -61,6 +61,43 @@ public sealed class SharedReadsTests
     }
 
     [Fact]
+    public async Task Past_its_age_a_value_is_served_while_one_reader_reads_the_next_but_not_after_an_invalidation()
+    {
+        var time = new FakeTimeProvider();
+        var reads = new SharedReads<int>(time, TimeSpan.FromSeconds(1));
+        var next = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.Equal(1, await reads.ReadAsync("k", _ => Task.FromResult(1), CancellationToken.None));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        var refreshing = reads.ReadAsync("k", _ => next.Task, CancellationToken.None);
+        Assert.False(refreshing.IsCompleted);
+        Assert.Equal(1, await reads.ReadAsync("k", _ => throw new InvalidOperationException("a second read in flight"), CancellationToken.None));
+        next.SetResult(2);
+        Assert.Equal(2, await refreshing);
+        Assert.Equal(2, await reads.ReadAsync("k", _ => throw new InvalidOperationException("fresh, not read"), CancellationToken.None));
+
+        // Too old even for the grace: wait for the read in flight.
+        time.Advance(TimeSpan.FromSeconds(1) + SharedReads<int>.StaleGrace + TimeSpan.FromSeconds(1));
+        var slow = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refreshingLate = reads.ReadAsync("k", _ => slow.Task, CancellationToken.None);
+        var waiting = reads.ReadAsync("k", _ => Task.FromResult(-1), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        slow.SetResult(3);
+        Assert.Equal(3, await refreshingLate);
+        Assert.Equal(3, await waiting);
+
+        // A write through the API: nobody is served the old value, even while the next read is in flight.
+        reads.Invalidate();
+        var afterWrite = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = reads.ReadAsync("k", _ => afterWrite.Task, CancellationToken.None);
+        var reader = reads.ReadAsync("k", _ => Task.FromResult(-1), CancellationToken.None);
+        Assert.False(reader.IsCompleted);
+        afterWrite.SetResult(4);
+        Assert.Equal(4, await reading);
+        Assert.Equal(4, await reader);
+    }
+
+    [Fact]
     public async Task Keys_are_bounded()
     {
         var reads = new SharedReads<string>(new FakeTimeProvider(), TimeSpan.FromMinutes(1), maxKeys: 4);
