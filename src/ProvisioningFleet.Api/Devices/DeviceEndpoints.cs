@@ -59,7 +59,6 @@ public static class DeviceEndpoints
     }
 
     private static async Task<Results<Ok<PagedList<DeviceView>>, ValidationProblem>> ListAsync(
-        FleetDbContext db,
         IDbContextFactory<FleetDbContext> contexts,
         SharedReads<PagedList<DeviceView>> reads,
         string[]? state,
@@ -130,6 +129,7 @@ public static class DeviceEndpoints
 
             // The page's ids first, then only their rows: skipping to a deep page runs in the covering index
             // (host name, state, enabled, tags) instead of reading every skipped row with its joins.
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var pageIds = Filtered(db).OrderBy(d => d.HostNameKey).Skip(paging.Skip).Take(paging.PageSize).Select(d => d.Id);
             var reading = db.Devices.AsNoTracking()
                 .Where(d => pageIds.Contains(d.Id))
