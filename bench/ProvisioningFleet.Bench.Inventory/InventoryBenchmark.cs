@@ -74,12 +74,12 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         {
             var (latencies, total) = await MeasureAsync(http, query);
             worstP95 = Math.Max(worstP95, Percentile(latencies, 0.95));
-            Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total:N0}");
+            Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total}");
         }
 
-        var (summaryLatencies, _) = await MeasureAsync(http, "/api/v1/fleet/summary");
-        var summaryP95 = Percentile(summaryLatencies, 0.95);
-        Console.WriteLine($"  {"/api/v1/fleet/summary (counted every request)",-58} {Percentile(summaryLatencies, 0.50),7:F2} {summaryP95,7:F2} {Percentile(summaryLatencies, 0.99),7:F2} {summaryLatencies[^1],7:F2}");
+        // What one count of the summary costs: its freshness price, paid once per Fleet__Summary__MaxAge in the background.
+        var (countedLatencies, _) = await MeasureAsync(http, "/api/v1/fleet/summary");
+        Console.WriteLine($"  {"/api/v1/fleet/summary (counted every request)",-58} {Percentile(countedLatencies, 0.50),7:F2} {Percentile(countedLatencies, 0.95),7:F2} {Percentile(countedLatencies, 0.99),7:F2} {countedLatencies[^1],7:F2}");
 
         // Issue 16, item 20: many readers at once (dashboards, overview pages), each its own keep-alive connection; first against
         // the instance that reads the database every time, then against a replica with the defaults (answers shared for 1-2 s).
@@ -95,12 +95,20 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
             service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients }, service.ReplicaAddresses[0]),
             concurrentQueries, "the defaults: one read per page and second shared by its readers", warmUp: true);
 
+        // The summary as a caller gets it: counted once per Fleet__Summary__MaxAge (2 s) in the background, at most that
+        // plus one count old, and a request never waits for a count after the first.
+        using var served = service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }, service.ReplicaAddresses[0]);
+        var (summaryLatencies, _) = await MeasureAsync(served, "/api/v1/fleet/summary");
+        var summaryP95 = Percentile(summaryLatencies, 0.95);
+        Console.WriteLine($"Summary as served with the defaults, {options.Requests:N0} sequential requests after 100 warm-up requests (ms):");
+        Console.WriteLine($"  {"/api/v1/fleet/summary",-58} {Percentile(summaryLatencies, 0.50),7:F2} {summaryP95,7:F2} {Percentile(summaryLatencies, 0.99),7:F2} {summaryLatencies[^1],7:F2}");
+
         Console.WriteLine($"Load average at the end: {BenchMachine.LoadAverage()}");
         // #15: a million devices in 60 s; #13's 100,000 in 30 s.
         var importTarget = TimeSpan.FromSeconds(options.Devices >= 1_000_000 ? 60 : 30);
         var importOk = firstImport.Elapsed < importTarget && secondImport.Elapsed < importTarget;
         Console.WriteLine($"Targets: import < {importTarget.TotalSeconds:F0} s: {(importOk ? "met" : "MISSED")}; filtered page p95 < 20 ms: {(worstP95 < 20 ? "met" : "MISSED")} (worst p95 {worstP95:F2} ms); "
-            + $"summary p95 <= 50 ms: {(summaryP95 <= 50 ? "met" : "MISSED")} ({summaryP95:F2} ms); "
+            + $"summary as served p95 <= 50 ms: {(summaryP95 <= 50 ? "met" : "MISSED")} ({summaryP95:F2} ms); "
             + $"{options.Clients} concurrent clients p99 <= 50 ms: {(worstConcurrentP99 <= 50 ? "met" : "MISSED")} (worst p99 {worstConcurrentP99:F2} ms)");
         return importOk && worstP95 < 20 && summaryP95 <= 50 && worstConcurrentP99 <= 50 ? 0 : 1;
     }
@@ -207,14 +215,17 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         await analyze.ExecuteNonQueryAsync();
     }
 
-    private async Task<(double[] Latencies, int Total)> MeasureAsync(HttpClient http, string query)
+    /// <summary>The latencies, sorted, and the total the query answered (<c>10,000+</c> past the service's counting bound).</summary>
+    private async Task<(double[] Latencies, string Total)> MeasureAsync(HttpClient http, string query)
     {
-        var total = 0;
+        var total = "";
         for (var i = 0; i < 100; i++)
         {
             using var warm = await http.GetAsync(query);
             warm.EnsureSuccessStatusCode();
-            total = JsonDocument.Parse(await warm.Content.ReadAsStringAsync()).RootElement.GetProperty("total").GetInt32();
+            var answer = JsonDocument.Parse(await warm.Content.ReadAsStringAsync()).RootElement;
+            var exact = !answer.TryGetProperty("totalExact", out var totalExact) || totalExact.GetBoolean();
+            total = CultureInvariant($"{answer.GetProperty("total").GetInt32():N0}{(exact ? "" : "+")}");
         }
 
         var latencies = new double[options.Requests];

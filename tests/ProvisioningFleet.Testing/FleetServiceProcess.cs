@@ -78,7 +78,11 @@ public sealed class FleetServiceProcess : IAsyncDisposable
                 ["Logging__LogLevel__Default"] = "Warning",
                 // The simulators the tests probe listen on loopback.
                 ["Fleet__WinRm__AllowLabEndpoints"] = "true",
+                // As the in-process factory: every answer read from the database, so a test that stops it sees at once
+                // what a request that needs it answers (kept answers would be served for their age).
                 ["Fleet__Summary__MaxAge"] = "00:00:00",
+                ["Fleet__DeviceList__MaxAge"] = "00:00:00",
+                ["Fleet__ApiKeys__CheckMaxAge"] = "00:00:00",
             };
             foreach (var (name, value) in settings)
             {

@@ -87,7 +87,7 @@ public static class AuditEndpoints
             result.Items.Select(entry => new AuditView(
                 entry.Id, entry.At, entry.Actor, entry.Action, entry.Target,
                 entry.Details is null ? null : JsonSerializer.Deserialize<JsonElement>(entry.Details))).ToList(),
-            result.Total, result.Page, result.PageSize));
+            result.Total, result.Page, result.PageSize, result.TotalExact));
     }
 }
 

@@ -122,10 +122,10 @@ public static class DeviceEndpoints
 
         async Task<PagedList<DeviceView>> ReadPageAsync(CancellationToken cancellationToken)
         {
-            // The total and the page at once, on two connections: over a broad filter the exact count is the
+            // The total (counted up to the bound) and the page at once, on two connections: over a broad filter the count is the
             // slower half, and waiting for one before starting the other would add their times.
             await using var countContext = await contexts.CreateDbContextAsync(cancellationToken);
-            var counting = Filtered(countContext).CountAsync(cancellationToken);
+            var counting = PageRequest.CountUpToBoundAsync(Filtered(countContext), cancellationToken);
 
             // The page's ids first, then only their rows: skipping to a deep page runs in the covering index
             // (host name, state, enabled, tags) instead of reading every skipped row with its joins.
@@ -137,7 +137,7 @@ public static class DeviceEndpoints
                 .Select(DeviceView.Projection)
                 .ToListAsync(cancellationToken);
             await Task.WhenAll(counting, reading);
-            return new PagedList<DeviceView>(await reading, await counting, paging.Page, paging.PageSize);
+            return paging.Answer(await reading, await counting);
         }
 
         // The same filter however it was written: states and tags in order, the search as matched.

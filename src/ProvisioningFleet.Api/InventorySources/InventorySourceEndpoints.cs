@@ -60,10 +60,10 @@ public static class InventorySourceEndpoints
             return errors.ToProblem();
         }
 
-        var total = await db.InventorySources.CountAsync(cancellationToken);
+        var counted = await PageRequest.CountUpToBoundAsync(db.InventorySources, cancellationToken);
         var ids = await db.InventorySources.OrderBy(s => s.Name).Skip(paging.Skip).Take(paging.PageSize).Select(s => s.Id).ToListAsync(cancellationToken);
         var views = await ViewsAsync(db, ids, cancellationToken);
-        return TypedResults.Ok(new PagedList<InventorySourceView>(views, total, paging.Page, paging.PageSize));
+        return TypedResults.Ok(paging.Answer(views, counted));
     }
 
     private static async Task<Results<Ok<InventorySourceView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>

@@ -18,6 +18,12 @@ public readonly record struct PageRequest(int Page, int PageSize)
     // Far past any real list, and low enough that the offset of the last page always fits in an int.
     public const int MaxPage = 1_000_000;
 
+    /// <summary>
+    /// Lists count their filtered set up to here, and say "at least" beyond: an exact count of a million devices
+    /// reads a million index entries on every request (hundreds of milliseconds), this bound about ten thousand.
+    /// </summary>
+    public const int ExactTotalUpTo = 10_000;
+
     public int Skip => (Page - 1) * PageSize;
 
     public static PageRequest Parse(string? page, string? pageSize, ValidationErrors errors)
@@ -46,12 +52,28 @@ public readonly record struct PageRequest(int Page, int PageSize)
         Expression<Func<TEntity, TView>> view,
         CancellationToken cancellationToken)
     {
-        var total = await filtered.CountAsync(cancellationToken);
-        var items = total <= Skip
+        var counted = await CountUpToBoundAsync(filtered, cancellationToken);
+        var items = IsPastTheEnd(counted)
             ? []
             : await order(filtered).Skip(Skip).Take(PageSize).Select(view).ToListAsync(cancellationToken);
-        return new PagedList<TView>(items, total, Page, PageSize);
+        return Answer(items, counted);
     }
+
+    /// <summary>The set counted up to one past <see cref="ExactTotalUpTo"/>; pass it to <see cref="Answer"/>.</summary>
+    public static Task<int> CountUpToBoundAsync<TEntity>(IQueryable<TEntity> filtered, CancellationToken cancellationToken) =>
+        filtered.Take(ExactTotalUpTo + 1).CountAsync(cancellationToken);
+
+    /// <summary>Whether this page starts past a set of <paramref name="counted"/> items (known only below the bound).</summary>
+    public bool IsPastTheEnd(int counted) => counted <= ExactTotalUpTo && counted <= Skip;
+
+    /// <summary>
+    /// The page, with an exact total below the bound, else the least it can be: the bound, or the end of this page when
+    /// it has items past the bound (an empty page past the bound proves nothing more).
+    /// </summary>
+    public PagedList<TView> Answer<TView>(IReadOnlyList<TView> items, int counted) =>
+        counted <= ExactTotalUpTo
+            ? new PagedList<TView>(items, counted, Page, PageSize, TotalExact: true)
+            : new PagedList<TView>(items, items.Count == 0 ? ExactTotalUpTo : Math.Max(ExactTotalUpTo, Skip + items.Count), Page, PageSize, TotalExact: false);
 
     /// <summary>The whole answer of a list without filters: the paging parameters validated, then one page.</summary>
     public static async Task<Results<Ok<PagedList<TView>>, ValidationProblem>> ListAsync<TEntity, TView>(

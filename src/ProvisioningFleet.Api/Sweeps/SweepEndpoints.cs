@@ -75,10 +75,10 @@ public static class SweepEndpoints
             sweeps = sweeps.Where(s => statuses.Contains(s.Status));
         }
 
-        var total = await sweeps.CountAsync(cancellationToken);
+        var counted = await PageRequest.CountUpToBoundAsync(sweeps, cancellationToken);
         var items = await sweeps.OrderByDescending(s => s.RequestedAt).ThenByDescending(s => s.Id).Skip(paging.Skip).Take(paging.PageSize).ToListAsync(cancellationToken);
         var counts = await SweepRemediationCounts.ForAsync(db, items.Select(s => s.Id).ToList(), cancellationToken);
-        return TypedResults.Ok(new PagedList<SweepView>(items.Select(s => SweepView.From(s, counts)).ToList(), total, paging.Page, paging.PageSize));
+        return TypedResults.Ok(paging.Answer(items.Select(s => SweepView.From(s, counts)).ToList(), counted));
     }
 
     private static async Task<Results<Ok<SweepView>, NotFound<ProblemDetails>>> GetAsync(long id, FleetDbContext db, CancellationToken cancellationToken) =>

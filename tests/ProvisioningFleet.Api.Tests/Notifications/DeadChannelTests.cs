@@ -56,8 +56,9 @@ public sealed class DeadChannelTests(PostgresFixture postgres) : EngineFleetTest
 
         // Every attempt was cut at the delivery deadline and logged; every event of the sweep still waits for the channel.
         await using var db = Api.CreateDbContext();
-        var log = await db.NotificationDeliveries.AsNoTracking().Where(d => d.ChannelId == channel.Id).ToListAsync();
-        Assert.NotEmpty(log);
+        // A sweep shorter than the deadline ends before the first attempt is cut.
+        var log = await Eventually.MatchAsync(
+            () => db.NotificationDeliveries.AsNoTracking().Where(d => d.ChannelId == channel.Id).ToListAsync(), found => found.Count > 0, "a delivery attempt logged");
         Assert.All(log, d => Assert.Equal((NotificationDeliveryStatus.Failed, "No answer within 3 s."), (d.Status, d.Error)));
         var sweepEvents = await db.NotificationEvents.AsNoTracking().Where(e => e.SweepId == with.Id).Select(e => e.Id).ToListAsync();
         Assert.Equal(with.Remediated + with.RemediationsFailed + 1, sweepEvents.Count - await db.NotificationEvents.CountAsync(e => e.SweepId == with.Id && e.Type == NotificationEventTypes.DeviceOverdue));

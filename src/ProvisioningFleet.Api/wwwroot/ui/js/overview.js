@@ -64,7 +64,9 @@ function deviceActions(device) {
 }
 
 function showOverdue(page) {
-  document.getElementById('overdue-count').textContent = page.total > page.items.length ? `(${page.items.length} of ${page.total})` : `(${page.total})`;
+  // Past the service's counting bound the total is a lower bound (totalExact false).
+  const total = page.totalExact ? `${page.total}` : `${page.total}+`;
+  document.getElementById('overdue-count').textContent = page.total > page.items.length ? `(${page.items.length} of ${total})` : `(${total})`;
   const rows = page.items.map((device) => el('tr', { 'data-device': device.id },
     el('td', {}, deviceLink(device.id, device.hostName)),
     el('td', {}, time(device.provisioningEnabledAt)),
