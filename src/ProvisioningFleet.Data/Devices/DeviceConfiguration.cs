@@ -19,6 +19,8 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
             .IncludeProperties(d => new { d.Id, d.State, d.Enabled, d.TagKeys });
         // Substring search ("part of the host name"). GiST rather than GIN: a search shares its common
         // trigrams (a naming scheme's prefix) with every row, and GIN reads all of their posting lists.
+        // The operator class takes 64-byte signatures (siglen=64), set by the TrigramSignatureLength migration
+        // in SQL, as EF quotes an operator class with parameters.
         device.HasIndex(d => d.HostNameKey, "ix_devices_host_name_key_trgm")
             .HasDatabaseName("ix_devices_host_name_key_trgm")
             .HasMethod("gist")
