@@ -32,9 +32,12 @@ public sealed record SweepBenchOptions
     /// <summary>Service processes sharing the database and the sweep (each its own Hangfire server).</summary>
     public int Services { get; init; } = 1;
 
+    /// <summary>Concurrent API readers during the last sweep (#16 item 20); 0, the default, runs none (they take CPU from the sweep).</summary>
+    public int Readers { get; init; }
+
     public const string Usage =
         "usage: ProvisioningFleet.Bench.Sweep [--short] [--devices N] [--latency-ms N] [--shard-size N] [--concurrency N] [--workers N] [--seed N] [--sweeps N]\n" +
-        "                                     [--script-sample N] [--script-threads N] [--services N] [--api path/to/ProvisioningFleet.Api.dll]";
+        "                                     [--script-sample N] [--script-threads N] [--services N] [--readers N] [--api path/to/ProvisioningFleet.Api.dll]";
 
     public static SweepBenchOptions? Parse(string[] args)
     {
@@ -66,6 +69,7 @@ public sealed record SweepBenchOptions
                 "--script-sample" => options with { ScriptSample = Math.Max(0, Int()) },
                 "--script-threads" => options with { ScriptThreads = Math.Max(1, Int()) },
                 "--services" => options with { Services = Math.Max(1, Int()) },
+                "--readers" => options with { Readers = Math.Max(0, Int()) },
                 "--api" => options with { ApiDll = value },
                 _ => null!,
             };

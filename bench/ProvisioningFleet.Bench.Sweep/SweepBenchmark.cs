@@ -80,7 +80,16 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         for (var run = 1; run <= options.Sweeps; run++)
         {
             Console.WriteLine(run == 1 ? "sweep 1: the first verdicts, and the fixes" : $"sweep {run}: the steady state");
+            var readers = options.Readers > 0 && run == options.Sweeps
+                ? ConcurrentReaders.Start(service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Readers }), options.Readers)
+                : null;
             var figures = await SweepAsync(http, service.Processes, service.ConnectionString, devices);
+            if (readers is not null)
+            {
+                var worstP99 = await readers.StopAsync();
+                targets.Check($"{options.Readers} readers during the sweep p99 <= 50 ms", worstP99 <= 50, $"{worstP99:F2} ms");
+            }
+
             targets.Check($"sweep {run} completed", figures.Completed, figures.Status);
             var limit = TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
             targets.Check($"sweep {run} wall time <= {limit.TotalSeconds:F0} s ({(run == 1 ? 40 : 20)} s per 100,000 devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");

@@ -433,7 +433,7 @@ namespace ProvisioningFleet.Data.Migrations
                     b
                         .HasAnnotation("Npgsql:StorageParameter:autovacuum_analyze_scale_factor", 0.02)
                         .HasAnnotation("Npgsql:StorageParameter:autovacuum_vacuum_scale_factor", 0.02)
-                        .HasAnnotation("Npgsql:StorageParameter:fillfactor", 85);
+                        .HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("ProvisioningFleet.Data.Devices.DeviceStateChange", b =>
