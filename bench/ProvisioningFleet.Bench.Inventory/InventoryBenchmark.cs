@@ -73,13 +73,13 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         foreach (var query in queries)
         {
             var (latencies, total) = await MeasureAsync(http, query);
-            worstP95 = Math.Max(worstP95, Percentile(latencies, 0.95));
-            Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total}");
+            worstP95 = Math.Max(worstP95, Percentiles.Of(latencies, 0.95));
+            Console.WriteLine($"  {query,-58} {Percentiles.Of(latencies, 0.50),7:F2} {Percentiles.Of(latencies, 0.95),7:F2} {Percentiles.Of(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {total}");
         }
 
         // What one count of the summary costs: its freshness price, paid once per Fleet__Summary__MaxAge in the background.
         var (countedLatencies, _) = await MeasureAsync(http, "/api/v1/fleet/summary");
-        Console.WriteLine($"  {"/api/v1/fleet/summary (counted every request)",-58} {Percentile(countedLatencies, 0.50),7:F2} {Percentile(countedLatencies, 0.95),7:F2} {Percentile(countedLatencies, 0.99),7:F2} {countedLatencies[^1],7:F2}");
+        Console.WriteLine($"  {"/api/v1/fleet/summary (counted every request)",-58} {Percentiles.Of(countedLatencies, 0.50),7:F2} {Percentiles.Of(countedLatencies, 0.95),7:F2} {Percentiles.Of(countedLatencies, 0.99),7:F2} {countedLatencies[^1],7:F2}");
 
         // Issue 16, item 20: many readers at once (dashboards, overview pages), each its own keep-alive connection; first against
         // the instance that reads the database every time, then against a replica with the defaults (answers shared for 1-2 s).
@@ -99,9 +99,9 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         // plus one count old, and a request never waits for a count after the first.
         using var served = service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }, service.ReplicaAddresses[0]);
         var (summaryLatencies, _) = await MeasureAsync(served, "/api/v1/fleet/summary");
-        var summaryP95 = Percentile(summaryLatencies, 0.95);
+        var summaryP95 = Percentiles.Of(summaryLatencies, 0.95);
         Console.WriteLine($"Summary as served with the defaults, {options.Requests:N0} sequential requests after 100 warm-up requests (ms):");
-        Console.WriteLine($"  {"/api/v1/fleet/summary",-58} {Percentile(summaryLatencies, 0.50),7:F2} {summaryP95,7:F2} {Percentile(summaryLatencies, 0.99),7:F2} {summaryLatencies[^1],7:F2}");
+        Console.WriteLine($"  {"/api/v1/fleet/summary",-58} {Percentiles.Of(summaryLatencies, 0.50),7:F2} {summaryP95,7:F2} {Percentiles.Of(summaryLatencies, 0.99),7:F2} {summaryLatencies[^1],7:F2}");
 
         Console.WriteLine($"Load average at the end: {BenchMachine.LoadAverage()}");
         // #15: a million devices in 60 s; #13's 100,000 in 30 s.
@@ -131,8 +131,8 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         foreach (var query in queries)
         {
             var (latencies, perSecond) = await MeasureConcurrentAsync(concurrent, query);
-            worstP99 = Math.Max(worstP99, Percentile(latencies, 0.99));
-            Console.WriteLine($"  {query,-58} {Percentile(latencies, 0.50),7:F2} {Percentile(latencies, 0.95),7:F2} {Percentile(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {perSecond:N0}");
+            worstP99 = Math.Max(worstP99, Percentiles.Of(latencies, 0.99));
+            Console.WriteLine($"  {query,-58} {Percentiles.Of(latencies, 0.50),7:F2} {Percentiles.Of(latencies, 0.95),7:F2} {Percentiles.Of(latencies, 0.99),7:F2} {latencies[^1],7:F2}  {perSecond:N0}");
         }
 
         return worstP99;
@@ -241,8 +241,6 @@ public sealed class InventoryBenchmark(InventoryBenchOptions options)
         Array.Sort(latencies);
         return (latencies, total);
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ProvisioningFleet.Bench.Hosting;
 
 namespace ProvisioningFleet.Bench.Sweep;
 
@@ -40,7 +41,7 @@ internal sealed class ConcurrentReaders
                 continue;
             }
 
-            double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+            double At(double p) => Percentiles.Of(sorted, p);
             worst = Math.Max(worst, At(0.99));
             Console.WriteLine($"    {Queries[q],-52} p50 {At(0.50),7:F2}  p95 {At(0.95),7:F2}  p99 {At(0.99),7:F2}  max {sorted[^1],7:F2}  {sorted.Length:N0} requests");
         }

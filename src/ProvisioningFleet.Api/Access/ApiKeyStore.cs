@@ -55,7 +55,7 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
         var candidates = await db.ApiKeys.AsNoTracking()
             .Where(key => (key.Prefix == prefix || key.Prefix == "") && key.RevokedAt == null)
             .ToListAsync(cancellationToken);
-        var match = candidates.FirstOrDefault(key => Matches(key, presented));
+        var match = candidates.FirstOrDefault(key => Matches(key, presented, keyHash));
         if (match is null)
         {
             return null;
@@ -102,9 +102,10 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
     {
         var bootstrapKeys = await db.ApiKeys.Where(key => key.Name == BootstrapName && key.RevokedAt == null).ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
+        var secretHash = hasher.Hash(secret);
         foreach (var key in bootstrapKeys)
         {
-            if (!Matches(key, secret))
+            if (!Matches(key, secret, secretHash))
             {
                 key.RevokedAt = now;
             }
@@ -124,8 +125,9 @@ public sealed class ApiKeyStore(FleetDbContext db, TimeProvider time, ApiKeyHash
         recent.Forget();
     }
 
-    private bool Matches(ApiKey key, string presented) =>
-        key.HashKeyId == hasher.KeyId ? CryptographicOperations.FixedTimeEquals(key.Hash, hasher.Hash(presented))
+    /// <summary>Whether <paramref name="presented"/> is this row's key; <paramref name="keyHash"/> is its HMAC, computed once per check.</summary>
+    private bool Matches(ApiKey key, string presented, byte[] keyHash) =>
+        key.HashKeyId == hasher.KeyId ? CryptographicOperations.FixedTimeEquals(key.Hash, keyHash)
         : key.HashKeyId is null && CryptographicOperations.FixedTimeEquals(key.Hash, ApiKeyHasher.LegacyHash(presented));
 
     private void Rehash(ApiKey key, string presented)

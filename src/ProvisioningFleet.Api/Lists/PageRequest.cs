@@ -64,7 +64,7 @@ public readonly record struct PageRequest(int Page, int PageSize)
         filtered.Take(ExactTotalUpTo + 1).CountAsync(cancellationToken);
 
     /// <summary>Whether this page starts past a set of <paramref name="counted"/> items (known only below the bound).</summary>
-    public bool IsPastTheEnd(int counted) => counted <= ExactTotalUpTo && counted <= Skip;
+    private bool IsPastTheEnd(int counted) => counted <= ExactTotalUpTo && counted <= Skip;
 
     /// <summary>
     /// The page, with an exact total below the bound, else the least it can be: the bound, or the end of this page when
