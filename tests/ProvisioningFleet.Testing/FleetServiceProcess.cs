@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Npgsql;
 using ProvisioningFleet.Api.Credentials;
@@ -93,6 +94,10 @@ public sealed class FleetServiceProcess : IAsyncDisposable
             try
             {
                 await service._service.WaitUntilReadyAsync(service.BaseAddress, TimeSpan.FromMinutes(2));
+                // The default schedule sweeps at every full hour: a run that crosses one would get a sweep it did not
+                // ask for (fixing its overdue devices, queueing ahead of its own). Tests ask for their sweeps.
+                using var admin = service.CreateAdminClient();
+                (await admin.PutAsJsonAsync("/api/v1/policy", new { sweepCron = "0 0 1 1 *" })).EnsureSuccessStatusCode();
                 return service;
             }
             catch
