@@ -39,6 +39,22 @@ public class WsManSessionPoolTests
     }
 
     [Fact]
+    public async Task Sessions_held_past_the_cap_close_when_their_leases_end()
+    {
+        var time = new FakeTimeProvider();
+        await using var factory = new WsManCimSessionFactory(new WsManSessionSettings { MaxPooledSessions = 2 }, time);
+
+        // No caller rents after these: the returns themselves must bring the pool back under its cap.
+        var held = new[] { factory.Open(Target("pc-a")), factory.Open(Target("pc-b")), factory.Open(Target("pc-c")) };
+        foreach (var session in held)
+        {
+            await session.DisposeAsync();
+        }
+
+        Assert.Equal(2, factory.PooledSessions);
+    }
+
+    [Fact]
     public async Task Idle_sessions_close_after_the_idle_timeout()
     {
         var time = new FakeTimeProvider();

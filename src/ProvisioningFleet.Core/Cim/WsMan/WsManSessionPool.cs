@@ -41,12 +41,8 @@ internal sealed class WsManSessionPool(
                     throw;
                 }
 
-                if (_entries.Count > maxEntries)
-                {
-                    TrimToSize();
-                }
-
-                return new Lease(entry, time);
+                TrimIfOverCap();
+                return new Lease(this, entry);
             }
 
             // Lost a race with eviction: that entry is closing, make a fresh one.
@@ -72,12 +68,28 @@ internal sealed class WsManSessionPool(
         }
     }
 
+    private void Return(Entry entry)
+    {
+        entry.Release(time.GetUtcNow());
+        TrimIfOverCap();
+    }
+
+    private void TrimIfOverCap()
+    {
+        if (_entries.Count > maxEntries)
+        {
+            TrimToSize();
+        }
+    }
+
     /// <summary>
     /// Closes idle entries, least recently used first, until the pool is an eighth under its cap; leased
     /// entries stay. The margin matters in a sweep, where every device is a new entry: trimming to the cap
-    /// itself would sort the whole pool again for every device. One caller trims at a time (the others go
-    /// on with their lease), and it sorts a snapshot: LINQ over the live dictionary copies it while other
-    /// callers add and remove entries.
+    /// itself would sort the whole pool again for every device. One caller trims at a time and the others
+    /// go on with their lease, so the trimmer passes again while the pool is over its cap and a pass
+    /// closed something: entries added or released during a pass would otherwise wait for the next
+    /// caller, and there may be none (a release trims too, for the same reason). Each pass sorts a
+    /// snapshot: LINQ over the live dictionary copies it while other callers add and remove entries.
     /// </summary>
     private void TrimToSize()
     {
@@ -88,25 +100,36 @@ internal sealed class WsManSessionPool(
 
         try
         {
-            var now = time.GetUtcNow();
-            var target = maxEntries - maxEntries / 8;
-            foreach (var (key, entry) in _entries.ToArray().OrderBy(e => e.Value.LastUsed))
+            while (_entries.Count > maxEntries && TrimPass() > 0)
             {
-                if (_entries.Count <= target)
-                {
-                    return;
-                }
-
-                if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
-                {
-                    _ = entry.Client.DisposeAsync().AsTask();
-                }
             }
         }
         finally
         {
             Volatile.Write(ref _trimming, 0);
         }
+    }
+
+    private int TrimPass()
+    {
+        var now = time.GetUtcNow();
+        var target = maxEntries - maxEntries / 8;
+        var closed = 0;
+        foreach (var (key, entry) in _entries.ToArray().OrderBy(e => e.Value.LastUsed))
+        {
+            if (_entries.Count <= target)
+            {
+                break;
+            }
+
+            if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
+            {
+                _ = entry.Client.DisposeAsync().AsTask();
+                closed++;
+            }
+        }
+
+        return closed;
     }
 
     public async ValueTask DisposeAsync()
@@ -199,7 +222,7 @@ internal sealed class WsManSessionPool(
         }
     }
 
-    internal sealed class Lease(Entry entry, TimeProvider time) : IDisposable
+    internal sealed class Lease(WsManSessionPool pool, Entry entry) : IDisposable
     {
         private int _released;
 
@@ -209,7 +232,7 @@ internal sealed class WsManSessionPool(
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                entry.Release(time.GetUtcNow());
+                pool.Return(entry);
             }
         }
     }
