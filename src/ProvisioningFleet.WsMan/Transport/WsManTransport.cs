@@ -132,18 +132,30 @@ internal abstract class WsManTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads a reply body up to the cap, never more: a Content-Length over it fails before reading.</summary>
+    /// <summary>
+    /// Reads a reply body up to the cap, never more: a Content-Length over it fails before reading. A declared
+    /// length is read into a buffer of exactly that size (the content stream ends there, and a shorter body
+    /// fails the read); only a chunked body grows a buffer as it comes.
+    /// </summary>
     protected async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var max = Options.MaxReplyBytes;
-        if (response.Content.Headers.ContentLength is { } declared && declared > max)
+        var declared = response.Content.Headers.ContentLength;
+        if (declared > max)
         {
             throw TooLarge();
         }
 
-        var buffer = new byte[(int)Math.Min(response.Content.Headers.ContentLength ?? 16 * 1024, max)];
-        var length = 0;
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (declared is { } exact)
+        {
+            var body = new byte[(int)exact];
+            await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+            return body;
+        }
+
+        var buffer = new byte[Math.Min(16 * 1024, max)];
+        var length = 0;
         while (true)
         {
             if (length == buffer.Length)

@@ -98,6 +98,21 @@ public class HostileReplyTests
     }
 
     [Fact]
+    public async Task A_body_shorter_than_its_declared_length_is_a_network_error()
+    {
+        await using var server = await ScriptedServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/soap+xml";
+            context.Response.ContentLength = 10_000;
+            await context.Response.Body.WriteAsync("<s:Envelope "u8.ToArray(), context.RequestAborted);
+        });
+
+        var error = await FailsWithinBound(server.BasicClient(TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(CimErrorCategory.Network, error.Category);
+    }
+
+    [Fact]
     public async Task The_callers_deadline_cancels_the_call()
     {
         await using var server = await ScriptedServer.StartAsync(context => Task.Delay(Timeout.Infinite, context.RequestAborted));

@@ -23,7 +23,7 @@ public sealed class WsManCimSessionFactory : ICimSessionFactory, IAsyncDisposabl
         _settings = settings;
         _tls = TlsFrom(settings);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WsManClient>();
-        _pool = new WsManSessionPool(options => new WsManClient(options, logger), timeProvider, settings.IdleSessionTimeout, settings.MaxPooledSessions);
+        _pool = new WsManSessionPool(options => new WsManClient(options, logger), timeProvider, settings.IdleSessionTimeout, settings.MaxIdleSessions);
     }
 
     /// <summary>Pooled clients, for tests and metrics.</summary>

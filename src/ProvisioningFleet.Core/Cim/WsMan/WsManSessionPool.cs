@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ProvisioningFleet.WsMan;
@@ -7,146 +6,159 @@ namespace ProvisioningFleet.Core.Cim.WsMan;
 
 /// <summary>
 /// One authenticated <see cref="WsManClient"/> per endpoint, authentication and credential, so an
-/// NTLM session (and its connection) is reused across probes of the same device. Entries idle longer
-/// than the settings allow, and no longer leased, are closed; past the size cap the least recently
-/// used idle entries close at once.
+/// NTLM session (and its connection) is reused across probes of the same device. Leased entries are
+/// never closed; idle ones wait in least-recently-used order, and past the idle cap, or the idle
+/// timeout, the oldest close. Every step is O(1) under one lock: a sweep makes a new entry per device,
+/// thousands a second, and an idle session is garbage the GC would otherwise carry from generation to
+/// generation (its handler, connection, socket and timer) for as long as the pool keeps it.
 /// </summary>
 internal sealed class WsManSessionPool(
-    Func<WsManClientOptions, WsManClient> create, TimeProvider time, TimeSpan idleTimeout, int maxEntries) : IAsyncDisposable
+    Func<WsManClientOptions, WsManClient> create, TimeProvider time, TimeSpan idleTimeout, int maxIdle) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<PoolKey, Entry> _entries = new();
-    private long _lastTrimTicks;
-    private int _trimming;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<PoolKey, Entry> _entries = [];
+    private readonly LinkedList<Entry> _idle = [];
 
-    public int Count => _entries.Count;
-
-    public Lease Rent(WsManClientOptions options)
+    /// <summary>Leased and idle entries together.</summary>
+    public int Count
     {
-        TrimIdle();
-        var key = PoolKey.For(options);
-        while (true)
+        get
         {
-            var entry = _entries.GetOrAdd(key, static (_, state) => new Entry(state.create, state.options), (create, options));
-            if (entry.TryAcquire(time.GetUtcNow()))
+            lock (_gate)
             {
-                try
-                {
-                    _ = entry.Client;
-                }
-                catch
-                {
-                    // Options that can never work are not kept: the next caller gets the same answer afresh.
-                    entry.Release(time.GetUtcNow());
-                    _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry));
-                    throw;
-                }
-
-                TrimIfOverCap();
-                return new Lease(this, entry);
+                return _entries.Count;
             }
-
-            // Lost a race with eviction: that entry is closing, make a fresh one.
-            _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry));
         }
     }
 
-    private void TrimIdle()
+    public Lease Rent(WsManClientOptions options)
     {
-        var now = time.GetUtcNow();
-        var last = Interlocked.Read(ref _lastTrimTicks);
-        if (now.UtcTicks - last < TimeSpan.FromSeconds(30).Ticks || Interlocked.CompareExchange(ref _lastTrimTicks, now.UtcTicks, last) != last)
+        var key = PoolKey.For(options);
+        Entry entry;
+        List<Entry>? expired;
+        lock (_gate)
         {
-            return;
+            expired = TakeExpired(time.GetUtcNow());
+            if (!_entries.TryGetValue(key, out entry!))
+            {
+                entry = new Entry(key, create, options);
+                _entries.Add(key, entry);
+            }
+            else if (entry.IdleNode is { } node)
+            {
+                _idle.Remove(node);
+                entry.IdleNode = null;
+            }
+
+            entry.Leases++;
         }
 
-        foreach (var (key, entry) in _entries)
+        Close(expired);
+        try
         {
-            if (entry.TryRetire(now - idleTimeout) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
-            {
-                _ = entry.Client.DisposeAsync().AsTask();
-            }
+            _ = entry.Client;
         }
+        catch
+        {
+            // Options that can never work are not kept: the next caller gets the same answer afresh.
+            lock (_gate)
+            {
+                entry.Leases--;
+                if (_entries.TryGetValue(key, out var current) && current == entry)
+                {
+                    _entries.Remove(key);
+                }
+            }
+
+            throw;
+        }
+
+        return new Lease(this, entry);
     }
 
     private void Return(Entry entry)
     {
-        entry.Release(time.GetUtcNow());
-        TrimIfOverCap();
-    }
-
-    private void TrimIfOverCap()
-    {
-        if (_entries.Count > maxEntries)
+        Entry? evicted = null;
+        lock (_gate)
         {
-            TrimToSize();
-        }
-    }
-
-    /// <summary>
-    /// Closes idle entries, least recently used first, until the pool is an eighth under its cap; leased
-    /// entries stay. The margin matters in a sweep, where every device is a new entry: trimming to the cap
-    /// itself would sort the whole pool again for every device. One caller trims at a time and the others
-    /// go on with their lease, so the trimmer passes again while the pool is over its cap and a pass
-    /// closed something: entries added or released during a pass would otherwise wait for the next
-    /// caller, and there may be none (a release trims too, for the same reason). Each pass sorts a
-    /// snapshot: LINQ over the live dictionary copies it while other callers add and remove entries.
-    /// </summary>
-    private void TrimToSize()
-    {
-        if (Interlocked.CompareExchange(ref _trimming, 1, 0) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            while (_entries.Count > maxEntries && TrimPass() > 0)
+            entry.Leases--;
+            if (entry.Leases > 0 || !_entries.TryGetValue(entry.Key, out var current) || current != entry)
             {
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _trimming, 0);
-        }
-    }
-
-    private int TrimPass()
-    {
-        var now = time.GetUtcNow();
-        var target = maxEntries - maxEntries / 8;
-        var closed = 0;
-        foreach (var (key, entry) in _entries.ToArray().OrderBy(e => e.Value.LastUsed))
-        {
-            if (_entries.Count <= target)
-            {
-                break;
+                return;
             }
 
-            if (entry.TryRetire(now) && _entries.TryRemove(new KeyValuePair<PoolKey, Entry>(key, entry)))
+            entry.IdleSince = time.GetUtcNow();
+            entry.IdleNode = _idle.AddLast(entry);
+            if (_idle.Count > maxIdle && _idle.First is { } oldest)
             {
-                _ = entry.Client.DisposeAsync().AsTask();
-                closed++;
+                evicted = oldest.Value;
+                Forget(evicted);
             }
         }
 
-        return closed;
+        if (evicted is not null)
+        {
+            Close(evicted);
+        }
+    }
+
+    /// <summary>Idle entries past the timeout, oldest first; called under the lock.</summary>
+    private List<Entry>? TakeExpired(DateTimeOffset now)
+    {
+        List<Entry>? expired = null;
+        while (_idle.First is { } oldest && now - oldest.Value.IdleSince >= idleTimeout)
+        {
+            (expired ??= []).Add(oldest.Value);
+            Forget(oldest.Value);
+        }
+
+        return expired;
+    }
+
+    private void Forget(Entry entry)
+    {
+        _idle.Remove(entry.IdleNode!);
+        entry.IdleNode = null;
+        _entries.Remove(entry.Key);
+    }
+
+    private static void Close(List<Entry>? entries)
+    {
+        foreach (var entry in entries ?? [])
+        {
+            Close(entry);
+        }
+    }
+
+    private static void Close(Entry entry)
+    {
+        if (entry.IsCreated)
+        {
+            _ = entry.Client.DisposeAsync().AsTask();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var entry in _entries.Values)
+        Entry[] entries;
+        lock (_gate)
+        {
+            entries = [.. _entries.Values];
+            _entries.Clear();
+            _idle.Clear();
+        }
+
+        foreach (var entry in entries)
         {
             if (entry.IsCreated)
             {
                 await entry.Client.DisposeAsync();
             }
         }
-
-        _entries.Clear();
     }
 
     /// <summary>The password enters the key only as a hash, so rotation opens a new session and memory holds no extra copy.</summary>
-    private sealed record PoolKey(Uri Endpoint, WsManAuthentication Authentication, string? ServicePrincipalName, string? UserName, string? Domain, string? PasswordHash)
+    internal sealed record PoolKey(Uri Endpoint, WsManAuthentication Authentication, string? ServicePrincipalName, string? UserName, string? Domain, string? PasswordHash)
     {
         public static PoolKey For(WsManClientOptions options) => new(
             options.Endpoint,
@@ -157,69 +169,22 @@ internal sealed class WsManSessionPool(
             options.Credential is { } c ? Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(c.Password))) : null);
     }
 
-    internal sealed class Entry
+    /// <summary>An entry's bookkeeping (leases, idle place) is guarded by the pool's lock.</summary>
+    internal sealed class Entry(PoolKey key, Func<WsManClientOptions, WsManClient> create, WsManClientOptions options)
     {
-        private readonly Lazy<WsManClient> _client;
-        private readonly Lock _gate = new();
-        private int _leases;
-        private bool _retired;
-        private DateTimeOffset _lastUsed;
+        private readonly Lazy<WsManClient> _client = new(() => create(options), LazyThreadSafetyMode.ExecutionAndPublication);
 
-        public Entry(Func<WsManClientOptions, WsManClient> create, WsManClientOptions options) =>
-            _client = new Lazy<WsManClient>(() => create(options), LazyThreadSafetyMode.ExecutionAndPublication);
+        public PoolKey Key { get; } = key;
 
         public WsManClient Client => _client.Value;
 
         public bool IsCreated => _client.IsValueCreated;
 
-        public DateTimeOffset LastUsed
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _lastUsed;
-                }
-            }
-        }
+        public int Leases { get; set; }
 
-        public bool TryAcquire(DateTimeOffset now)
-        {
-            lock (_gate)
-            {
-                if (_retired)
-                {
-                    return false;
-                }
+        public DateTimeOffset IdleSince { get; set; }
 
-                _leases++;
-                _lastUsed = now;
-                return true;
-            }
-        }
-
-        public void Release(DateTimeOffset now)
-        {
-            lock (_gate)
-            {
-                _leases--;
-                _lastUsed = now;
-            }
-        }
-
-        public bool TryRetire(DateTimeOffset idleSince)
-        {
-            lock (_gate)
-            {
-                if (_leases > 0 || _lastUsed > idleSince || !_client.IsValueCreated)
-                {
-                    return false;
-                }
-
-                _retired = true;
-                return true;
-            }
-        }
+        public LinkedListNode<Entry>? IdleNode { get; set; }
     }
 
     internal sealed class Lease(WsManSessionPool pool, Entry entry) : IDisposable

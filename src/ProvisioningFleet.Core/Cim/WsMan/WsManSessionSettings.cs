@@ -35,8 +35,10 @@ public sealed class WsManSessionSettings
     public TimeSpan IdleSessionTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// The most sessions kept open at once. A sweep touches every device once, so without a cap a large
-    /// fleet would hold a connection per device; past it, the least recently used idle sessions close.
+    /// The most unused sessions kept open; sessions in use are never closed and do not count. A sweep
+    /// touches every device once, so without a cap a large fleet would hold a connection per device;
+    /// past it, the least recently used idle session closes. Enough for a fix to find its probe's
+    /// session (the same device, a few milliseconds later) while thousands of devices a second pass.
     /// </summary>
-    public int MaxPooledSessions { get; set; } = 512;
+    public int MaxIdleSessions { get; set; } = 128;
 }
