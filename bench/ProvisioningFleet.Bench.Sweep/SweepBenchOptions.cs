@@ -35,9 +35,12 @@ public sealed record SweepBenchOptions
     /// <summary>Concurrent API readers during the last sweep (#16 item 20); 0, the default, runs none (they take CPU from the sweep).</summary>
     public int Readers { get; init; }
 
+    /// <summary>Environment variables for the service processes only (runtime settings such as <c>DOTNET_TieredPGO=0</c>), not the simulator.</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
+
     public const string Usage =
         "usage: ProvisioningFleet.Bench.Sweep [--short] [--devices N] [--latency-ms N] [--shard-size N] [--concurrency N] [--workers N] [--seed N] [--sweeps N]\n" +
-        "                                     [--script-sample N] [--script-threads N] [--services N] [--readers N] [--api path/to/ProvisioningFleet.Api.dll]";
+        "                                     [--script-sample N] [--script-threads N] [--services N] [--readers N] [--service-env NAME=VALUE]... [--api path/to/ProvisioningFleet.Api.dll]";
 
     public static SweepBenchOptions? Parse(string[] args)
     {
@@ -71,6 +74,8 @@ public sealed record SweepBenchOptions
                 "--services" => options with { Services = Math.Max(1, Int()) },
                 "--readers" => options with { Readers = Math.Max(0, Int()) },
                 "--api" => options with { ApiDll = value },
+                "--service-env" when value.Split('=', 2) is [{ Length: > 0 } name, var setting] =>
+                    options with { ServiceEnvironment = new Dictionary<string, string>(options.ServiceEnvironment) { [name] = setting } },
                 _ => null!,
             };
             if (options is null)

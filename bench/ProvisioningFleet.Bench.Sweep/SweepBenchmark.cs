@@ -31,7 +31,7 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
                           $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {BenchMachine.LoadAverage()}");
         Console.WriteLine($"scenario: {options.Devices} devices, {options.LatencyMs} ms per request, {options.Overdue:P0} overdue, {options.TaskSequence:P0} TS running, " +
                           $"{options.Refusing:P0} refusing connections; shard {options.ShardSize}, concurrency {options.ProbeConcurrency}/shard, {options.Workers} workers, " +
-                          $"{options.Services} service process(es)");
+                          $"{options.Services} service process(es){string.Concat(options.ServiceEnvironment.Select(e => $"; service env {e.Key}={e.Value}"))}");
 
         var devices = Fleet();
         await using var simulator = await SimulatedFleetHost.StartAsync(new SimulatorOptions { Users = { new SimulatedUser(UserName, Password) }, InvocationLogCapacity = 20 });
@@ -48,14 +48,15 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             }
         }
 
-        await using var service = await BenchService.StartAsync(dll, work, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(options.ServiceEnvironment)
         {
             ["Fleet__WinRm__AllowUnencrypted"] = "true",
             ["Fleet__Engine__ShardSize"] = options.ShardSize.ToString(CultureInfo.InvariantCulture),
             ["Fleet__Engine__ProbeConcurrency"] = options.ProbeConcurrency.ToString(CultureInfo.InvariantCulture),
             ["Fleet__Engine__WorkerCount"] = options.Workers.ToString(CultureInfo.InvariantCulture),
             ["Fleet__Engine__JobPollInterval"] = "00:00:01",
-        }, Log, Log);
+        };
+        await using var service = await BenchService.StartAsync(dll, work, environment, Log, Log);
         for (var replica = 1; replica < options.Services; replica++)
         {
             await service.StartReplicaAsync(dll, Log, Log);
