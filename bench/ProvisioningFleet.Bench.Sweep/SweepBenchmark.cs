@@ -84,7 +84,9 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             var readers = options.Readers > 0 && run == options.Sweeps
                 ? ConcurrentReaders.Start(service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Readers }), options.Readers)
                 : null;
-            var figures = await SweepAsync(http, service.Processes, service.ConnectionString, devices);
+            var limit = TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
+            // A sweep that has not finished by ten times its target (and two minutes) has stalled: report it, never wait for ever.
+            var figures = await SweepAsync(http, service.Processes, service.ConnectionString, devices, limit * 10 + TimeSpan.FromMinutes(2));
             if (readers is not null)
             {
                 var worstP99 = await readers.StopAsync();
@@ -92,11 +94,15 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             }
 
             targets.Check($"sweep {run} completed", figures.Completed, figures.Status);
-            var limit = TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
             targets.Check($"sweep {run} wall time <= {limit.TotalSeconds:F0} s ({(run == 1 ? 40 : 20)} s per 100,000 devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");
             targets.Check($"sweep {run} service peak RSS <= 300 MB", figures.PeakRss <= 300L * 1048576, $"{figures.PeakRss / 1048576.0:F0} MB");
             first ??= figures;
             last = figures;
+            if (figures.Status == "Running")
+            {
+                // Stalled: a next sweep would only queue behind it.
+                break;
+            }
         }
 
         var scriptSteady = script is null ? null : await script.RunAsync("the admin's script on the fleet after our sweeps (same sample, steady state)", restore: false);
@@ -132,7 +138,8 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
     }
 
     /// <summary>One sweep started through the API and watched to the end.</summary>
-    private static async Task<SweepFigures> SweepAsync(HttpClient http, IReadOnlyList<Process> services, string connectionString, List<SimulatedDevice> devices)
+    private static async Task<SweepFigures> SweepAsync(
+        HttpClient http, IReadOnlyList<Process> services, string connectionString, List<SimulatedDevice> devices, TimeSpan stalledAfter)
     {
         var updatesBefore = await DeviceRowUpdatesAsync(connectionString);
         var shardsBefore = await ShardsByServerAsync(connectionString);
@@ -151,6 +158,13 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             var status = sweep.GetProperty("status").GetString();
             if (status is "Completed" or "Failed" or "Cancelled")
             {
+                break;
+            }
+
+            if (stopwatch.Elapsed > stalledAfter)
+            {
+                Console.WriteLine($"  stalled: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed after {stopwatch.Elapsed.TotalSeconds:F0} s; " +
+                                  $"shards not completed: {await UnfinishedShardsAsync(connectionString, id)}");
                 break;
             }
 
@@ -226,6 +240,32 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
         }
 
         return shards;
+    }
+
+    /// <summary>The shards of a stalled sweep that have not completed, with their Hangfire job's state and queue row.</summary>
+    private static async Task<string> UnfinishedShardsAsync(string connectionString, long sweepId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT format('shard %s (%s of %s processed; job %s %s, queue row fetched at %s)', s.index, cardinality(s.processed_device_ids),
+                          cardinality(s.device_ids), s.job_id, j.statename, q.fetchedat)
+            FROM sweep_shards s
+            LEFT JOIN hangfire.job j ON j.id::text = s.job_id
+            LEFT JOIN hangfire.jobqueue q ON q.jobid = j.id
+            WHERE s.sweep_id = @sweep AND s.completed_at IS NULL
+            ORDER BY s.index LIMIT 10
+            """, connection);
+        command.Parameters.AddWithValue("sweep", sweepId);
+        var shards = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            shards.Add(reader.GetString(0));
+        }
+
+        return shards.Count == 0 ? "none" : string.Join("; ", shards);
     }
 
     private static async Task<(long Updates, long Hot)> DeviceRowUpdatesAsync(string connectionString)

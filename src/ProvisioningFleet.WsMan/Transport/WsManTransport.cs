@@ -239,6 +239,9 @@ internal abstract class WsManTransport : IAsyncDisposable
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.None,
             MaxResponseHeadersLength = 64,
+            // A device is not part of the service's traces: no traceparent (nor baggage) to the fleet, whose owners need
+            // not see the service's trace ids. The service's own spans of each probe and fix still carry the device.
+            ActivityHeadersPropagator = null,
         };
         if (options.Endpoint.Scheme == Uri.UriSchemeHttps)
         {

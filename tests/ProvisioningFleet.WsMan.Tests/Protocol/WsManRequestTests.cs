@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Xml.Linq;
 using ProvisioningFleet.WsMan.Cim;
 using ProvisioningFleet.WsMan.Tests.Transport;
@@ -74,6 +75,29 @@ public class WsManRequestTests
         Assert.Equal("Handle", selector.Attribute("Name")!.Value);
         Assert.Equal("4312", selector.Value);
         Assert.Equal(process + "/GetStringValue", envelope.Root.Element(S + "Header")!.Element(A + "Action")!.Value);
+    }
+
+    [Fact]
+    public async Task No_trace_context_goes_to_the_device_even_inside_a_traced_probe()
+    {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var source = new ActivitySource(nameof(WsManRequestTests));
+        await using var server = await ScriptedServer.ReplyingAsync(Fixture.Bytes("invoke-getstringvalue.xml"));
+        await using var client = server.BasicClient();
+
+        using (var probe = source.StartActivity("probe"))
+        {
+            Assert.NotNull(probe);
+            await client.InvokeAsync(StdRegProv, "GetStringValue", [CimParameter.Of("sValueName", "ProvisioningMode")], null, CancellationToken.None);
+        }
+
+        var (headers, _) = Assert.Single(server.Requests);
+        Assert.DoesNotContain(headers.Keys, name => name is "traceparent" or "tracestate" or "Request-Id" or "Correlation-Context" or "baggage");
     }
 
     [Fact]
