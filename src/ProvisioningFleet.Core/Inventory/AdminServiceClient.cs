@@ -223,36 +223,11 @@ public sealed class AdminServiceClient : IDisposable
         return "";
     }
 
-    private async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var max = _options.MaxReplyBytes;
-        if (response.Content.Headers.ContentLength is { } declared && declared > max)
-        {
-            throw TooLarge();
-        }
-
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream((int)Math.Min(response.Content.Headers.ContentLength ?? 64 * 1024, max));
-        var chunk = new byte[81920];
-        while (true)
-        {
-            var read = await stream.ReadAsync(chunk, cancellationToken);
-            if (read == 0)
-            {
-                return buffer.ToArray();
-            }
-
-            if (buffer.Length + read > max)
-            {
-                throw TooLarge();
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        AdminServiceException TooLarge() => new(AdminServiceFailure.Protocol,
-            $"A reply from {_root.Host} exceeds {max} bytes (Fleet:Inventory:MaxReplyBytes).");
-    }
+    private Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        BoundedBody.ReadAsync(response.Content, _options.MaxReplyBytes,
+            () => new AdminServiceException(AdminServiceFailure.Protocol,
+                $"A reply from {_root.Host} exceeds {_options.MaxReplyBytes} bytes (Fleet:Inventory:MaxReplyBytes)."),
+            cancellationToken);
 
     private AdminServiceException Classify(HttpRequestException e)
     {

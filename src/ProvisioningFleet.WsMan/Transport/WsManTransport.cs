@@ -132,62 +132,11 @@ internal abstract class WsManTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Reads a reply body up to the cap, never more: a Content-Length over it fails before reading. A declared
-    /// length is read into a buffer of exactly that size (the content stream ends there, and a shorter body
-    /// fails the read); only a chunked body grows a buffer as it comes.
-    /// </summary>
-    protected async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var max = Options.MaxReplyBytes;
-        var declared = response.Content.Headers.ContentLength;
-        if (declared > max)
-        {
-            throw TooLarge();
-        }
-
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        if (declared is { } exact)
-        {
-            var body = new byte[(int)exact];
-            await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
-            return body;
-        }
-
-        var buffer = new byte[Math.Min(16 * 1024, max)];
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                if (length == max)
-                {
-                    // One more byte tells a body of exactly the cap from one over it.
-                    var probe = new byte[1];
-                    if (await stream.ReadAsync(probe, cancellationToken).ConfigureAwait(false) > 0)
-                    {
-                        throw TooLarge();
-                    }
-
-                    break;
-                }
-
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, max));
-            }
-
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
-        }
-
-        return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
-
-        CimException TooLarge() => new(CimErrorCategory.Protocol, $"The reply from {Options.Endpoint.Host} exceeds {max} bytes.");
-    }
+    /// <summary>Reads a reply body up to <see cref="WsManClientOptions.MaxReplyBytes"/>, never more (<see cref="BoundedBody"/>).</summary>
+    protected Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        BoundedBody.ReadAsync(response.Content, Options.MaxReplyBytes,
+            () => new CimException(CimErrorCategory.Protocol, $"The reply from {Options.Endpoint.Host} exceeds {Options.MaxReplyBytes} bytes."),
+            cancellationToken);
 
     /// <summary>Turns a non-success HTTP status with no SOAP fault into an error.</summary>
     protected CimException StatusError(HttpResponseMessage response) => response.StatusCode switch
