@@ -161,16 +161,16 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
                 break;
             }
 
+            var progress = $"{sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed";
             if (stopwatch.Elapsed > stalledAfter)
             {
-                Console.WriteLine($"  stalled: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed after {stopwatch.Elapsed.TotalSeconds:F0} s; " +
-                                  $"shards not completed: {await UnfinishedShardsAsync(connectionString, id)}");
+                Console.WriteLine($"  stalled: {progress} after {stopwatch.Elapsed.TotalSeconds:F0} s; shards not completed: {await UnfinishedShardsAsync(connectionString, id)}");
                 break;
             }
 
             if (stopwatch.Elapsed.TotalSeconds % 15 < 0.26)
             {
-                Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F0} s: {sweep.GetProperty("probed").GetInt32()}/{sweep.GetProperty("total").GetInt32()} probed, RSS {peakDuringSweep / 1048576.0:F0} MB");
+                Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:F0} s: {progress}, RSS {peakDuringSweep / 1048576.0:F0} MB");
             }
 
             await Task.Delay(250);

@@ -44,10 +44,9 @@ internal sealed class WsManSessionPool(
                 entry = new Entry(key, create, options);
                 _entries.Add(key, entry);
             }
-            else if (entry.IdleNode is { } node)
+            else if (entry.IdleNode is not null)
             {
-                _idle.Remove(node);
-                entry.IdleNode = null;
+                Unlink(entry);
             }
 
             entry.Leases++;
@@ -115,16 +114,27 @@ internal sealed class WsManSessionPool(
         return expired;
     }
 
-    private void Forget(Entry entry)
+    /// <summary>Takes an idle entry out of the idle order (it is leased again, or leaves the pool); under the lock.</summary>
+    private void Unlink(Entry entry)
     {
         _idle.Remove(entry.IdleNode!);
         entry.IdleNode = null;
+    }
+
+    private void Forget(Entry entry)
+    {
+        Unlink(entry);
         _entries.Remove(entry.Key);
     }
 
     private static void Close(List<Entry>? entries)
     {
-        foreach (var entry in entries ?? [])
+        if (entries is null)
+        {
+            return;
+        }
+
+        foreach (var entry in entries)
         {
             Close(entry);
         }
