@@ -63,6 +63,13 @@ public sealed class EngineOptions
     public TimeSpan JobInvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// A job taken from the queue but still not started after this long, on every look in between, is handed back to
+    /// the queue (see StalledJobRelease); looked for every third of it. Must exceed Hangfire's one-minute wait for a
+    /// worker to start a job it took, after which the worker itself gives the job up.
+    /// </summary>
+    public TimeSpan StalledJobAfter { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
     /// A shard job that finds its shard locked by another run (a job handed out twice, or a dead run whose database
     /// session PostgreSQL has not yet ended) looks again after this, so that the shard is never dropped nor run twice at once.
     /// </summary>

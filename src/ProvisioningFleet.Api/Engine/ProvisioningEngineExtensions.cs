@@ -28,6 +28,8 @@ public static class ProvisioningEngineExtensions
             // Below that, a heartbeat (every fifth of the timeout) delayed by a busy database could hand a live job out again.
             .Validate(o => o.JobInvisibilityTimeout >= TimeSpan.FromSeconds(15) && o.ShardLockRetry > TimeSpan.Zero,
                 "Fleet:Engine:JobInvisibilityTimeout must be at least 15 seconds, and ShardLockRetry positive.")
+            .Validate(o => o.StalledJobAfter >= TimeSpan.FromSeconds(90),
+                "Fleet:Engine:StalledJobAfter must be at least 90 seconds: a worker may take up to a minute to start a job it took.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddCimSessionFactory(builder.Configuration, OperatingSystem.IsWindows());

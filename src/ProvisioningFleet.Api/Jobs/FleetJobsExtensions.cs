@@ -51,6 +51,8 @@ public static class FleetJobsExtensions
                 server.WorkerCount = options.WorkerCount;
                 server.SchedulePollingInterval = options.JobPollInterval;
             });
+            builder.Services.AddSingleton<StalledJobRelease>();
+            builder.Services.AddHostedService<StalledJobWatch>();
         }
 
         return builder;
