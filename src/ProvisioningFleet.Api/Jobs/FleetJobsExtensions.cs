@@ -37,7 +37,11 @@ public static class FleetJobsExtensions
                         // Held only for moments (the recurring-job scheduler, the scheduled sweep); one a crash left behind
                         // must not stop the schedule for Hangfire's default 10 minutes.
                         DistributedLockTimeout = settings.JobInvisibilityTimeout,
-                        EnableLongPolling = true,
+                        // Off: with it, every fetch opens a LISTEN connection and cancels its wait once a job is found,
+                        // the pattern of Npgsql's open WaitAsync-cancellation deadlock (npgsql#5975), which would leave
+                        // a worker stuck holding a job it never starts. Jobs enqueued by this process wake its idle
+                        // workers at once anyway; another replica's are seen within JobPollInterval.
+                        EnableLongPolling = false,
                         QueuePollInterval = settings.JobPollInterval,
                     });
         });
