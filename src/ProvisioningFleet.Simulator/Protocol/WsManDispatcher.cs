@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Xml.Linq;
 using ProvisioningFleet.Simulator.Cim;
 using ProvisioningFleet.Simulator.Fleet;
 
@@ -9,10 +8,7 @@ namespace ProvisioningFleet.Simulator.Protocol;
 /// <summary>Answers one parsed request for one device: Identify, Get, Enumerate, Pull, Release, Invoke.</summary>
 internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool recordReads)
 {
-    private static readonly XNamespace S = WsManNames.Soap;
-    private static readonly XNamespace W = WsManNames.WsMan;
-    private static readonly XNamespace N = WsManNames.Enumeration;
-    private static readonly XNamespace Xsi = WsManNames.Xsi;
+    private const string InputSuffix = "_INPUT";
 
     public string Dispatch(WsManRequest request, SimulatedDevice device)
     {
@@ -28,13 +24,17 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             WsManNames.EnumerateAction => Enumerate(request, device),
             WsManNames.PullAction => Pull(request, device),
             WsManNames.ReleaseAction => Release(request, device),
-            _ when request.ResourceUri is { } uri && action.StartsWith(uri + "/", StringComparison.Ordinal) => Invoke(request, device, action[(uri.Length + 1)..]),
+            _ when request.ResourceUri is { } uri && IsMethodOf(action, uri) => Invoke(request, device, action[(uri.Length + 1)..]),
             _ when action.StartsWith(WsManNames.WmiResourcePrefix, StringComparison.OrdinalIgnoreCase) => throw new WsManFaultException(
                 true, WsManNames.WsMan, "ActionMismatch", 0x80338031,
                 "The WS-Management service cannot process the request because the WS-Addressing Action URI in the request is not compatible with the resource."),
             _ => throw WsManFaults.ActionNotSupported(action),
         };
     }
+
+    /// <summary>The action is the resource URI, a slash, then a method name (possibly empty).</summary>
+    private static bool IsMethodOf(string action, string resourceUri) =>
+        action.Length > resourceUri.Length && action[resourceUri.Length] == '/' && action.StartsWith(resourceUri, StringComparison.Ordinal);
 
     private static string Identify() =>
         "<s:Envelope xmlns:s=\"" + WsManNames.Soap + "\"><s:Header/><s:Body><wsmid:IdentifyResponse xmlns:wsmid=\"" + WsManNames.Identity + "\">"
@@ -64,18 +64,18 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
     {
         var resource = Resource(request);
         var enumerate = request.BodyElement;
-        if (enumerate?.Name != N + "Enumerate")
+        if (enumerate?.Is(WsManNames.Enumeration, "Enumerate") != true)
         {
             throw WsManFaults.InvalidBody("An Enumerate action needs an n:Enumerate body.");
         }
-        if (enumerate.Element(W + "EnumerationMode") is { } mode)
+        if (enumerate.Child(WsManNames.WsMan, "EnumerationMode") is { } mode)
         {
             throw new WsManFaultException(true, WsManNames.WsMan, "UnsupportedFeature", 0x80338018,
-                $"The simulator does not support enumeration mode {mode.Value}.",
+                $"The simulator does not support enumeration mode {mode.Text}.",
                 faultDetail: "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/EnumerationMode");
         }
 
-        var instances = Query(device, resource, enumerate.Element(W + "Filter") ?? enumerate.Element(N + "Filter"));
+        var instances = Query(device, resource, enumerate.Child(WsManNames.WsMan, "Filter") ?? enumerate.Child(WsManNames.Enumeration, "Filter"));
         var items = instances.Select(instance =>
         {
             var sb = new StringBuilder(512);
@@ -83,8 +83,8 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             return sb.ToString();
         }).ToList();
 
-        var optimize = enumerate.Element(W + "OptimizeEnumeration") is not null;
-        var maxElements = optimize ? MaxElements(enumerate.Element(W + "MaxElements")) : 0;
+        var optimize = enumerate.Child(WsManNames.WsMan, "OptimizeEnumeration") is not null;
+        var maxElements = optimize ? MaxElements(enumerate.Child(WsManNames.WsMan, "MaxElements")) : 0;
         var first = items.Take(maxElements).ToList();
         var rest = items.Skip(first.Count).ToList();
 
@@ -107,7 +107,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         return SoapWriter.Envelope(WsManNames.Enumeration + "/EnumerateResponse", request.MessageId, body.ToString());
     }
 
-    private static IEnumerable<SimInstance> Query(SimulatedDevice device, ResourceUri resource, XElement? filter)
+    private static IEnumerable<SimInstance> Query(SimulatedDevice device, ResourceUri resource, RequestBodyChild? filter)
     {
         if (filter is null)
         {
@@ -119,7 +119,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             return ConfigMgrClientCim.Instances(device, resource.Namespace, resource.ClassName);
         }
 
-        var dialect = (string?)filter.Attribute("Dialect");
+        var dialect = filter.Dialect;
         if (dialect != WsManNames.WqlDialect)
         {
             throw new WsManFaultException(true, WsManNames.Enumeration, "FilterDialectRequestedUnavailable", 0x80338019,
@@ -129,7 +129,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         WqlQuery query;
         try
         {
-            query = WqlQuery.Parse(filter.Value);
+            query = WqlQuery.Parse(filter.Text);
         }
         catch (FormatException ex)
         {
@@ -150,13 +150,13 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         return query.Properties is { } selected ? matching.Select(i => i.Select(selected)) : matching;
     }
 
-    private static int MaxElements(XElement? element)
+    private static int MaxElements(RequestBodyChild? element)
     {
         if (element is null)
         {
             return 1;
         }
-        return int.TryParse(element.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max > 0
+        return int.TryParse(element.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max > 0
             ? max
             : throw WsManFaults.InvalidBody("MaxElements must be a positive integer.");
     }
@@ -164,12 +164,12 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
     private string Pull(WsManRequest request, SimulatedDevice device)
     {
         var pull = request.BodyElement;
-        var context = pull?.Name == N + "Pull" ? pull.Element(N + "EnumerationContext")?.Value.Trim() : null;
+        var context = pull?.Is(WsManNames.Enumeration, "Pull") == true ? pull.Child(WsManNames.Enumeration, "EnumerationContext")?.Text.Trim() : null;
         if (string.IsNullOrEmpty(context))
         {
             throw WsManFaults.InvalidBody("A Pull needs n:Pull with an n:EnumerationContext.");
         }
-        var (items, end) = enumerations.Pull(device.HostName, context, MaxElements(pull!.Element(N + "MaxElements")));
+        var (items, end) = enumerations.Pull(device.HostName, context, MaxElements(pull!.Child(WsManNames.Enumeration, "MaxElements")));
         var body = new StringBuilder(1024).Append("<n:PullResponse>");
         if (!end)
         {
@@ -192,7 +192,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
     private string Release(WsManRequest request, SimulatedDevice device)
     {
         var release = request.BodyElement;
-        var context = release?.Name == N + "Release" ? release.Element(N + "EnumerationContext")?.Value.Trim() : null;
+        var context = release?.Is(WsManNames.Enumeration, "Release") == true ? release.Child(WsManNames.Enumeration, "EnumerationContext")?.Text.Trim() : null;
         if (string.IsNullOrEmpty(context))
         {
             throw WsManFaults.InvalidBody("A Release needs n:Release with an n:EnumerationContext.");
@@ -215,23 +215,22 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         }
 
         var input = request.BodyElement;
-        XNamespace classNs = request.ResourceUri!;
-        if (input is null || input.Name != classNs + (method + "_INPUT"))
+        var classNs = request.ResourceUri!;
+        if (input is null || input.Namespace != classNs || !IsInputOf(input.LocalName, method))
         {
             throw WsManFaults.InvalidBody(
-                $"The body must be p:{method}_INPUT in the class namespace {request.ResourceUri}; got {input?.Name.ToString() ?? "nothing"}.");
+                $"The body must be p:{method}_INPUT in the class namespace {request.ResourceUri}; got {input?.ToString() ?? "nothing"}.");
         }
-        var arguments = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var parameter in input.Elements())
+        var arguments = new Dictionary<string, string?>(input.Children.Count, StringComparer.Ordinal);
+        foreach (var parameter in input.Children)
         {
-            if (parameter.Name.Namespace != classNs)
+            if (parameter.Namespace != classNs)
             {
-                throw WsManFaults.InvalidBody($"Parameter {parameter.Name} is not in the class namespace {request.ResourceUri}.");
+                throw WsManFaults.InvalidBody($"Parameter {parameter} is not in the class namespace {request.ResourceUri}.");
             }
-            var value = (string?)parameter.Attribute(Xsi + "nil") is "true" ? null : parameter.Value;
-            if (!arguments.TryAdd(parameter.Name.LocalName, value))
+            if (!arguments.TryAdd(parameter.LocalName, parameter.IsNil ? null : parameter.Text))
             {
-                throw WsManFaults.Wmi(WsManFaults.WbemInvalidMethodParameters, $"Parameter {parameter.Name.LocalName} is given twice.");
+                throw WsManFaults.Wmi(WsManFaults.WbemInvalidMethodParameters, $"Parameter {parameter.LocalName} is given twice.");
             }
         }
 
@@ -248,4 +247,9 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         body.Append("</p:").Append(method).Append("_OUTPUT>");
         return SoapWriter.Envelope(request.Action + "Response", request.MessageId, body.ToString());
     }
+
+    private static bool IsInputOf(string elementName, string method) =>
+        elementName.Length == method.Length + InputSuffix.Length
+        && elementName.StartsWith(method, StringComparison.Ordinal)
+        && elementName.EndsWith(InputSuffix, StringComparison.Ordinal);
 }
