@@ -11,9 +11,52 @@ namespace ProvisioningFleet.Simulator.Protocol;
 /// </summary>
 internal static class SoapWriter
 {
-    public static string Envelope(string action, string? relatesTo, string body)
+    /// <summary>Room for the envelope around a body: its namespaces and headers come to some 700 characters.</summary>
+    private const int EnvelopeLength = 1024;
+
+    /// <summary>Envelopes up to this many characters are written in the thread's kept builder; larger ones in their own.</summary>
+    private const int MaxKeptEnvelopeLength = 32 * 1024;
+
+    private const string EnvelopeEnd = "</s:Body></s:Envelope>";
+
+    [ThreadStatic]
+    private static StringBuilder? _keptEnvelope;
+
+    public static string Envelope(string action, string? relatesTo, string body) =>
+        Finish(StartEnvelope(action, relatesTo, body.Length).Append(body));
+
+    /// <summary>The same, copying the body from the builder it was written in rather than from a string made of it.</summary>
+    public static string Envelope(string action, string? relatesTo, StringBuilder body) =>
+        Finish(StartEnvelope(action, relatesTo, body.Length).Append(body));
+
+    private static string Finish(StringBuilder envelope)
     {
-        var sb = new StringBuilder(512 + body.Length);
+        var text = envelope.Append(EnvelopeEnd).ToString();
+        if (envelope.Capacity <= MaxKeptEnvelopeLength)
+        {
+            _keptEnvelope = envelope;
+        }
+        return text;
+    }
+
+    private static StringBuilder StartEnvelope(string action, string? relatesTo, int bodyLength)
+    {
+        Span<char> messageId = stackalloc char[36];
+        Guid.NewGuid().TryFormat(messageId, out _);
+        Ascii.ToUpperInPlace(messageId, out _);
+
+        var capacity = EnvelopeLength + bodyLength;
+        StringBuilder sb;
+        if (capacity <= MaxKeptEnvelopeLength && _keptEnvelope is { } kept)
+        {
+            _keptEnvelope = null;
+            sb = kept.Clear();
+            sb.EnsureCapacity(capacity);
+        }
+        else
+        {
+            sb = new StringBuilder(capacity);
+        }
         sb.Append("<s:Envelope xml:lang=\"en-US\" xmlns:s=\"").Append(WsManNames.Soap)
           .Append("\" xmlns:a=\"").Append(WsManNames.Addressing)
           .Append("\" xmlns:x=\"").Append(WsManNames.Transfer)
@@ -21,14 +64,13 @@ internal static class SoapWriter
           .Append("\" xmlns:w=\"").Append(WsManNames.WsMan)
           .Append("\" xmlns:xsi=\"").Append(WsManNames.Xsi)
           .Append("\"><s:Header><a:Action>").Append(Escape(action))
-          .Append("</a:Action><a:MessageID>uuid:").Append(Guid.NewGuid().ToString().ToUpperInvariant())
+          .Append("</a:Action><a:MessageID>uuid:").Append(messageId)
           .Append("</a:MessageID><a:To>").Append(WsManNames.Anonymous).Append("</a:To>");
         if (relatesTo is not null)
         {
             sb.Append("<a:RelatesTo>").Append(Escape(relatesTo)).Append("</a:RelatesTo>");
         }
-        sb.Append("</s:Header><s:Body>").Append(body).Append("</s:Body></s:Envelope>");
-        return sb.ToString();
+        return sb.Append("</s:Header><s:Body>");
     }
 
     /// <summary>
@@ -67,7 +109,7 @@ internal static class SoapWriter
         body.Append(Escape(reason));
         body.Append("</f:Message></f:WSManFault></s:Detail></s:Fault>");
         var action = fault.SubcodeNamespace == WsManNames.Addressing ? WsManNames.AddressingFaultAction : WsManNames.FaultAction;
-        return Envelope(action, relatesTo, body.ToString());
+        return Envelope(action, relatesTo, body);
     }
 
     private static void AppendWmiError(StringBuilder body, uint wmiCode, string providerMessage)

@@ -57,7 +57,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         var instance = ConfigMgrClientCim.Get(device, resource.Namespace, resource.ClassName, request.Selectors);
         var body = new StringBuilder(1024);
         SoapWriter.AppendInstance(body, instance);
-        return SoapWriter.Envelope(WsManNames.Transfer + "/GetResponse", request.MessageId, body.ToString());
+        return SoapWriter.Envelope(WsManNames.Transfer + "/GetResponse", request.MessageId, body);
     }
 
     private string Enumerate(WsManRequest request, SimulatedDevice device)
@@ -104,7 +104,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             }
         }
         body.Append("</n:EnumerateResponse>");
-        return SoapWriter.Envelope(WsManNames.Enumeration + "/EnumerateResponse", request.MessageId, body.ToString());
+        return SoapWriter.Envelope(WsManNames.Enumeration + "/EnumerateResponse", request.MessageId, body);
     }
 
     private static IEnumerable<SimInstance> Query(SimulatedDevice device, ResourceUri resource, RequestBodyChild? filter)
@@ -186,7 +186,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
             body.Append("<n:EndOfSequence/>");
         }
         body.Append("</n:PullResponse>");
-        return SoapWriter.Envelope(WsManNames.Enumeration + "/PullResponse", request.MessageId, body.ToString());
+        return SoapWriter.Envelope(WsManNames.Enumeration + "/PullResponse", request.MessageId, body);
     }
 
     private string Release(WsManRequest request, SimulatedDevice device)
@@ -245,7 +245,7 @@ internal sealed class WsManDispatcher(EnumerationContexts enumerations, bool rec
         body.Append("<p:").Append(method).Append("_OUTPUT xmlns:p=\"").Append(SoapWriter.Escape(request.ResourceUri!)).Append("\">");
         SoapWriter.AppendProperties(body, output);
         body.Append("</p:").Append(method).Append("_OUTPUT>");
-        return SoapWriter.Envelope(request.Action + "Response", request.MessageId, body.ToString());
+        return SoapWriter.Envelope(request.Action + "Response", request.MessageId, body);
     }
 
     private static bool IsInputOf(string elementName, string method) =>

@@ -135,19 +135,20 @@ internal sealed class WsManListener(
             authentication.Authenticate(context, refuseEveryone: true);
             return;
         }
-        var replyBytes = Encoding.UTF8.GetBytes(reply);
         context.Response.StatusCode = status;
         if (encrypted)
         {
-            replyBytes = SessionEncryption.Seal(caller!.Session!, caller.Protocol, replyBytes);
+            var sealedReply = SessionEncryption.Seal(caller!.Session!, caller.Protocol, Encoding.UTF8.GetBytes(reply));
             context.Response.ContentType = SessionEncryption.ContentType(caller.Protocol);
+            context.Response.ContentLength = sealedReply.Length;
+            await context.Response.Body.WriteAsync(sealedReply, aborted);
+            return;
         }
-        else
-        {
-            context.Response.ContentType = SoapContentType;
-        }
-        context.Response.ContentLength = replyBytes.Length;
-        await context.Response.Body.WriteAsync(replyBytes, aborted);
+        // Encoded straight into the response's buffers: no byte array the size of the reply for each request.
+        context.Response.ContentType = SoapContentType;
+        context.Response.ContentLength = Encoding.UTF8.GetByteCount(reply);
+        Encoding.UTF8.GetBytes(reply, context.Response.BodyWriter);
+        await context.Response.BodyWriter.FlushAsync(aborted);
     }
 
     private (int Status, string Reply) Answer(SimulatedDevice device, byte[] message, bool authenticated)
