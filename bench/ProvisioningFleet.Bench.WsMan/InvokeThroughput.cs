@@ -52,6 +52,8 @@ internal sealed record InvokeThroughput(
 
             var latencies = clients.Select(_ => new List<double>(100_000)).ToArray();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var gcsBefore = GC.CollectionCount(0);
             var watch = Stopwatch.StartNew();
             using (var measure = new CancellationTokenSource(Duration))
             {
@@ -60,10 +62,14 @@ internal sealed record InvokeThroughput(
 
             watch.Stop();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            var gcs = GC.CollectionCount(0) - gcsBefore;
             var all = latencies.SelectMany(l => l).Order().ToArray();
             Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s cores={Environment.ProcessorCount} {LoadAverage()}");
             Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms "
                 + $"process-cpu/invoke={cpu.TotalMicroseconds / Math.Max(1, all.Length):0}us ({(host is null ? "client only" : "client and simulator")})");
+            // Client and simulator together: the simulator's share of each round trip is in this figure too.
+            Console.WriteLine($"allocated/invoke={allocated / Math.Max(1, all.Length)}B gen0-collections={gcs} ({(host is null ? "client only" : "client and simulator")})");
             return 0;
         }
         finally
@@ -112,7 +118,7 @@ internal sealed record InvokeThroughput(
     }
 
     /// <summary>Other work on the machine skews the figures; the load average says how much there was.</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? "loadavg=" + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : string.Empty;
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, p * sorted.Length)];

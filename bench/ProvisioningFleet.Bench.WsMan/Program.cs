@@ -2,9 +2,15 @@ using ProvisioningFleet.Bench.WsMan;
 using ProvisioningFleet.WsMan;
 
 // dotnet <dll> <basic|ntlm|negotiate|kerberos> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password]
+// dotnet <dll> parse [iterations]
 if (args.Contains("--managed-ntlm"))
 {
     AppContext.SetSwitch("System.Net.Security.UseManagedNtlm", true);
+}
+
+if (args.FirstOrDefault() == "parse")
+{
+    return ReplyParse.Run(int.Parse(args.ElementAtOrDefault(1) ?? "200000", System.Globalization.CultureInfo.InvariantCulture));
 }
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
