@@ -20,7 +20,7 @@ internal static class WsManReply
             : ReadInstance(r, fallbackClassName: null));
 
     public static CimMethodResult ReadInvoke(ReadOnlyMemory<byte> reply, string methodName) =>
-        Read(reply, r =>
+        Read(reply, methodName, static (r, methodName) =>
         {
             if (r is null || !r.LocalName.EndsWith("_OUTPUT", StringComparison.Ordinal))
             {
@@ -33,7 +33,7 @@ internal static class WsManReply
         });
 
     public static WsManEnumerationPage ReadEnumeration(ReadOnlyMemory<byte> reply, string? fallbackClassName) =>
-        Read(reply, r =>
+        Read(reply, fallbackClassName, static (r, fallbackClassName) =>
         {
             if (r is null || (r.LocalName != "EnumerateResponse" && r.LocalName != "PullResponse") || r.NamespaceURI != WsManNames.Enumeration)
             {
@@ -99,12 +99,19 @@ internal static class WsManReply
                 identity["ProductVersion"].AsString());
         });
 
-    /// <summary>Opens the envelope, throws on faults, and hands the first Body child (or null) to <paramref name="readBody"/>.</summary>
-    private static T Read<T>(ReadOnlyMemory<byte> reply, Func<XmlReader?, T> readBody)
+    private static T Read<T>(ReadOnlyMemory<byte> reply, Func<XmlReader?, T> readBody) =>
+        Read(reply, readBody, static (r, readBody) => readBody(r));
+
+    /// <summary>
+    /// Opens the envelope, throws on faults, and hands the first Body child (or null) to <paramref name="readBody"/>
+    /// with <paramref name="state"/>, which spares each reply a closure.
+    /// </summary>
+    private static T Read<TState, T>(ReadOnlyMemory<byte> reply, TState state, Func<XmlReader?, TState, T> readBody)
     {
         try
         {
-            using var reader = WsManXml.CreateReader(reply);
+            using var opened = WsManXml.CreateReader(reply);
+            var reader = opened.Reader;
             if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Envelope" || reader.NamespaceURI != WsManNames.Soap)
             {
                 throw Protocol("The reply is not a SOAP 1.2 envelope.");
@@ -132,7 +139,7 @@ internal static class WsManReply
 
                 if (reader.IsEmptyElement)
                 {
-                    return readBody(null);
+                    return readBody(null, state);
                 }
 
                 reader.Read();
@@ -143,7 +150,7 @@ internal static class WsManReply
 
                 if (reader.NodeType == XmlNodeType.EndElement)
                 {
-                    return readBody(null);
+                    return readBody(null, state);
                 }
 
                 if (reader.LocalName == "Fault" && reader.NamespaceURI == WsManNames.Soap)
@@ -151,7 +158,7 @@ internal static class WsManReply
                     throw WsManFaultReader.Read(reader);
                 }
 
-                return readBody(reader);
+                return readBody(reader, state);
             }
 
             throw Protocol("The reply envelope has no body.");
