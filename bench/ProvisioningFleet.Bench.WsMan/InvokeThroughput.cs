@@ -12,10 +12,12 @@ namespace ProvisioningFleet.Bench.WsMan;
 /// against the simulator on loopback: in this process (client and server share the cores), or a
 /// simulator already running elsewhere when <see cref="Endpoint"/> is given, which leaves this
 /// process's CPU time to the client alone. Each worker owns one client, hence (for NTLM and Kerberos)
-/// one authenticated, sealed connection. Kerberos runs against the tests' MIT KDC on loopback.
+/// one authenticated, sealed connection. Kerberos runs against the tests' MIT KDC on loopback. With
+/// <see cref="FreshConnections"/> each call has a client of its own instead, hence its own handler and connection,
+/// as each device of a sweep does.
 /// </summary>
 internal sealed record InvokeThroughput(
-    WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup, Uri? Endpoint, WsManCredential? Credential)
+    WsManAuthentication Authentication, int Concurrency, TimeSpan Duration, TimeSpan Warmup, Uri? Endpoint, WsManCredential? Credential, ServiceTelemetry? Telemetry, bool FreshConnections)
 {
     private const string StdRegProv = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/StdRegProv";
 
@@ -34,42 +36,52 @@ internal sealed record InvokeThroughput(
         await using var host = Endpoint is null ? await StartSimulatorAsync(user, allowUnencrypted: Authentication == WsManAuthentication.Basic) : null;
         var endpoint = Endpoint ?? host!.EndpointFor("pc-bench");
 
-        var clients = Enumerable.Range(0, Concurrency).Select(_ => new WsManClient(new WsManClientOptions
+        WsManClient NewClient() => new(new WsManClientOptions
         {
             Endpoint = endpoint,
             Authentication = Authentication,
             Credential = credential,
             AllowUnencrypted = Authentication == WsManAuthentication.Basic,
             ServicePrincipalName = kerberos ? "HTTP/winrm.a.test" : null,
-        })).ToArray();
+        });
+
+        var newClient = FreshConnections ? NewClient : (Func<WsManClient>?)null;
+        var clients = Enumerable.Range(0, Concurrency).Select(_ => NewClient()).ToArray();
         try
         {
             await Task.WhenAll(clients.Select(c => CallAsync(c)));
             using (var warmup = new CancellationTokenSource(Warmup))
             {
-                await Task.WhenAll(clients.Select(c => LoopAsync(c, null, warmup.Token)));
+                await Task.WhenAll(clients.Select(c => LoopAsync(c, newClient, null, warmup.Token)));
             }
 
             var latencies = clients.Select(_ => new List<double>(100_000)).ToArray();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var telemetryBefore = Telemetry?.Counts ?? default;
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var gcsBefore = GC.CollectionCount(0);
             var watch = Stopwatch.StartNew();
             using (var measure = new CancellationTokenSource(Duration))
             {
-                await Task.WhenAll(clients.Select((c, i) => LoopAsync(c, latencies[i], measure.Token)));
+                await Task.WhenAll(clients.Select((c, i) => LoopAsync(c, newClient, latencies[i], measure.Token)));
             }
 
             watch.Stop();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var gcs = GC.CollectionCount(0) - gcsBefore;
+            var telemetry = Telemetry?.Counts ?? default;
             var all = latencies.SelectMany(l => l).Order().ToArray();
-            Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency} duration={watch.Elapsed.TotalSeconds:0.0}s cores={Environment.ProcessorCount} {LoadAverage()}");
+            Console.WriteLine($"auth={Authentication} encrypted={Authentication != WsManAuthentication.Basic} concurrency={Concurrency}{(FreshConnections ? " fresh-connections" : "")} duration={watch.Elapsed.TotalSeconds:0.0}s cores={Environment.ProcessorCount} {LoadAverage()}");
             Console.WriteLine($"invokes={all.Length} rate={all.Length / watch.Elapsed.TotalSeconds:0}/s p50={Percentile(all, 0.50):0.00}ms p99={Percentile(all, 0.99):0.00}ms "
                 + $"process-cpu/invoke={cpu.TotalMicroseconds / Math.Max(1, all.Length):0}us ({(host is null ? "client only" : "client and simulator")})");
             // Client and simulator together: the simulator's share of each round trip is in this figure too.
             Console.WriteLine($"allocated/invoke={allocated / Math.Max(1, all.Length)}B gen0-collections={gcs} ({(host is null ? "client only" : "client and simulator")})");
+            if (Telemetry is not null)
+            {
+                Console.WriteLine($"with the service's HTTP client instrumentation: System.Net.Http spans/invoke={(telemetry.Spans - telemetryBefore.Spans) / (double)Math.Max(1, all.Length):0.00} "
+                    + $"System.Net.Http measurements/invoke={(telemetry.Measurements - telemetryBefore.Measurements) / (double)Math.Max(1, all.Length):0.00}");
+            }
             return 0;
         }
         finally
@@ -96,12 +108,21 @@ internal sealed record InvokeThroughput(
         return host;
     }
 
-    private static async Task LoopAsync(WsManClient client, List<double>? latencies, CancellationToken stop)
+    private static async Task LoopAsync(WsManClient client, Func<WsManClient>? newClient, List<double>? latencies, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
-            await CallAsync(client);
+            if (newClient is null)
+            {
+                await CallAsync(client);
+            }
+            else
+            {
+                await using var fresh = newClient();
+                await CallAsync(fresh);
+            }
+
             latencies?.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }

@@ -1,7 +1,7 @@
 using ProvisioningFleet.Bench.WsMan;
 using ProvisioningFleet.WsMan;
 
-// dotnet <dll> <basic|ntlm|negotiate|kerberos> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password]
+// dotnet <dll> <basic|ntlm|negotiate|kerberos> [concurrency] [seconds] [--managed-ntlm] [--endpoint URL --user DOMAIN\user:password] [--telemetry] [--fresh-connections]
 // dotnet <dll> parse [iterations]
 if (args.Contains("--managed-ntlm"))
 {
@@ -20,4 +20,6 @@ var concurrency = int.Parse(positional.ElementAtOrDefault(1) ?? "8", System.Glob
 var seconds = int.Parse(positional.ElementAtOrDefault(2) ?? "10", System.Globalization.CultureInfo.InvariantCulture);
 var endpoint = Option("--endpoint") is { } url ? new Uri(url) : null;
 var credential = Option("--user") is { } user ? UserOption.Parse(user) : null;
-return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5), endpoint, credential).RunAsync();
+using var telemetry = args.Contains("--telemetry") ? new ServiceTelemetry() : null;
+return await new InvokeThroughput(authentication, concurrency, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(5), endpoint, credential, telemetry,
+    FreshConnections: args.Contains("--fresh-connections")).RunAsync();
