@@ -191,6 +191,10 @@ internal abstract class WsManTransport : IAsyncDisposable
             // A device is not part of the service's traces: no traceparent (nor baggage) to the fleet, whose owners need
             // not see the service's trace ids. The service's own spans of each probe and fix still carry the device.
             ActivityHeadersPropagator = null,
+            // Nor are they part of the service's HTTP client metrics (see WsManHttpMeters). Together with no propagator,
+            // which leaves out the handler that would start a System.Net.Http activity, the HTTP client instrumentation
+            // sees no WS-Man request at all.
+            MeterFactory = WsManHttpMeters.Shared,
         };
         if (options.Endpoint.Scheme == Uri.UriSchemeHttps)
         {
