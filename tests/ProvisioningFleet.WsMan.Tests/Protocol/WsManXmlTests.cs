@@ -144,6 +144,30 @@ public class WsManXmlTests
         Assert.Equal(DtdProcessing.Prohibit, opened.Reader.Settings.DtdProcessing);
     }
 
+    [Fact]
+    public void Replies_read_at_once_on_many_threads_each_read_in_full()
+    {
+        var getStringValue = Fixture.Bytes("invoke-getstringvalue.xml");
+        var pull = Fixture.Bytes("pull-win32_process.xml");
+        var fault = Fixture.Bytes("fault-access-denied.xml");
+
+        Parallel.For(0, 3000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            switch (i % 3)
+            {
+                case 0:
+                    Assert.Equal("true", WsManReply.ReadInvoke(getStringValue, "GetStringValue")["sValue"].AsString());
+                    break;
+                case 1:
+                    Assert.Equal(["System Idle Process", "SetupHost.exe"], WsManReply.ReadEnumeration(pull, null).Items.Select(p => p["Name"].AsString()));
+                    break;
+                default:
+                    Assert.Equal(CimErrorCategory.AccessDenied, Assert.Throws<CimException>(() => WsManReply.ReadInvoke(fault, "X")).Category);
+                    break;
+            }
+        });
+    }
+
     private static XmlNameTable NameTableOf(byte[] reply)
     {
         using var opened = WsManXml.CreateReader(reply);
