@@ -109,7 +109,8 @@ public static class DeviceEndpoints
             if (!string.IsNullOrWhiteSpace(search))
             {
                 var pattern = "%" + Like.Escape(Device.KeyOf(search.Trim())) + "%";
-                devices = devices.Where(d => EF.Functions.Like(d.HostNameKey, pattern, Like.EscapeCharacter));
+                // The collation of the trigram index, which serves this search and nothing else (see DeviceConfiguration).
+                devices = devices.Where(d => EF.Functions.Like(EF.Functions.Collate(d.HostNameKey, Device.SearchCollation), pattern, Like.EscapeCharacter));
             }
 
             if (enabledFilter is { } isEnabled)

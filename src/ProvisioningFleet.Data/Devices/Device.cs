@@ -97,6 +97,9 @@ public class Device
         TagKeys = Tags.Select(KeyOf).ToArray();
     }
 
+    /// <summary>The collation of the host-name search's trigram index; a search names it to use that index.</summary>
+    public const string SearchCollation = "C";
+
     /// <summary>The case-insensitive key for host names and tags; queries compare against it.</summary>
     public static string KeyOf(string value) => value.ToLowerInvariant();
 }

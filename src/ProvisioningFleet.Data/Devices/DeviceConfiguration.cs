@@ -20,11 +20,15 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         // Substring search ("part of the host name"). GiST rather than GIN: a search shares its common
         // trigrams (a naming scheme's prefix) with every row, and GIN reads all of their posting lists.
         // The operator class takes 64-byte signatures (siglen=64), set by the TrigramSignatureLength migration
-        // in SQL, as EF quotes an operator class with parameters.
+        // in SQL, as EF quotes an operator class with parameters. Under the "C" collation, so that only a query that
+        // asks for it (the device list's search) can use it: the trigram operator class also answers "=",
+        // and the planner took it for every lookup by key, at 0.4 ms a lookup against the unique index's 0.02
+        // (an import of 5,000 known devices spent 2 s on it at a million rows).
         device.HasIndex(d => d.HostNameKey, "ix_devices_host_name_key_trgm")
             .HasDatabaseName("ix_devices_host_name_key_trgm")
             .HasMethod("gist")
-            .HasOperators("gist_trgm_ops");
+            .HasOperators("gist_trgm_ops")
+            .UseCollation(Device.SearchCollation);
         device.Property(d => d.Endpoint).HasMaxLength(2048);
         device.Property(d => d.Transport).HasMaxLength(16);
         device.Property(d => d.Authentication).HasMaxLength(16);

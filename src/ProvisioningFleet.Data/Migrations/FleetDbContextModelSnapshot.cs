@@ -427,6 +427,7 @@ namespace ProvisioningFleet.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), "gist");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), new[] { "gist_trgm_ops" });
+                    NpgsqlIndexBuilderExtensions.UseCollation(b.HasIndex(new[] { "HostNameKey" }, "ix_devices_host_name_key_trgm"), new[] { "C" });
 
                     b.ToTable("devices", (string)null);
 
