@@ -84,7 +84,10 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             var readers = options.Readers > 0 && run == options.Sweeps
                 ? ConcurrentReaders.Start(service.CreateAdminClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Readers }), options.Readers)
                 : null;
-            var limit = TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
+            // #15's targets: at 100,000 devices (scaled down for a smaller fleet) sweep 1 <= 40 s, the steady state <= 20 s
+            // and peak RSS <= 300 MB; at a million, the steady state <= 4 minutes and nothing else.
+            var atMillion = options.Devices >= 1_000_000;
+            var limit = atMillion && run > 1 ? TimeSpan.FromMinutes(4) : TimeSpan.FromSeconds((run == 1 ? 40 : 20) * scale);
             // A sweep that has not finished by ten times its target (and two minutes) has stalled: report it, never wait for ever.
             var figures = await SweepAsync(http, service.Processes, service.ConnectionString, devices, limit * 10 + TimeSpan.FromMinutes(2));
             if (readers is not null)
@@ -94,8 +97,19 @@ public sealed class SweepBenchmark(SweepBenchOptions options)
             }
 
             targets.Check($"sweep {run} completed", figures.Completed, figures.Status);
-            targets.Check($"sweep {run} wall time <= {limit.TotalSeconds:F0} s ({(run == 1 ? 40 : 20)} s per 100,000 devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");
-            targets.Check($"sweep {run} service peak RSS <= 300 MB", figures.PeakRss <= 300L * 1048576, $"{figures.PeakRss / 1048576.0:F0} MB");
+            if (atMillion)
+            {
+                Console.WriteLine($"  sweep {run} wall time {figures.Elapsed.TotalSeconds:F1} s, service peak RSS {figures.PeakRss / 1048576.0:F0} MB");
+                if (run > 1)
+                {
+                    targets.Check($"sweep {run} wall time <= 240 s (a million devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");
+                }
+            }
+            else
+            {
+                targets.Check($"sweep {run} wall time <= {limit.TotalSeconds:F0} s ({(run == 1 ? 40 : 20)} s per 100,000 devices)", figures.Elapsed <= limit, $"{figures.Elapsed.TotalSeconds:F1} s");
+                targets.Check($"sweep {run} service peak RSS <= 300 MB", figures.PeakRss <= 300L * 1048576, $"{figures.PeakRss / 1048576.0:F0} MB");
+            }
             first ??= figures;
             last = figures;
             if (figures.Status == "Running")

@@ -50,6 +50,7 @@ public sealed class SweepShardRunner(
         SweepShard? shard;
         FleetPolicy policy;
         List<Device> devices;
+        HashSet<long> interrupted;
         await using (var db = await contexts.CreateDbContextAsync(shutdown))
         {
             sweep = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sweepId, shutdown);
@@ -65,6 +66,12 @@ public sealed class SweepShardRunner(
             devices = sweep.Status == SweepStatus.Running && !sweep.CancelRequested
                 ? await db.Devices.AsNoTrackingWithIdentityResolution().Include(d => d.Credential).Where(d => remaining.Contains(d.Id)).OrderBy(d => d.Id).ToListAsync(shutdown)
                 : [];
+            // Fixes of this sweep that a crashed run left InProgress: closed when their device comes round again,
+            // whatever it is found in (a fix that took leaves it Healthy).
+            interrupted = await db.Remediations.AsNoTracking()
+                .Where(r => r.SweepId == sweepId && r.Outcome == RemediationOutcome.InProgress && remaining.Contains(r.DeviceId))
+                .Select(r => r.DeviceId)
+                .ToHashSetAsync(shutdown);
         }
 
         var verdictPolicy = new VerdictPolicy(policy.RemediateAfterMinutes, policy.GraceMinutes);
@@ -119,7 +126,8 @@ public sealed class SweepShardRunner(
             var verdict = await probing.ProbeAsync(device, device.Credential, verdictPolicy, token);
             if (!policy.AutoRemediate || verdict.State != DeviceState.Overdue)
             {
-                return new DeviceOutcome(device.Id, verdict.State, verdict, null, verdict.RoundTrips);
+                var closed = interrupted.Contains(device.Id) ? await CloseInterruptedAsync(device.Id, shutdown) : null;
+                return new DeviceOutcome(device.Id, verdict.State, verdict, closed, verdict.RoundTrips);
             }
 
             // From here on only the host's shutdown stops the work: a fix once begun is finished and recorded.
@@ -168,6 +176,13 @@ public sealed class SweepShardRunner(
             RemediationAttempt.AlreadyRecorded recorded => await CountExistingAsync(recorded.Record, token),
             _ => null,
         };
+
+        async Task<RemediationOutcome?> CloseInterruptedAsync(long deviceId, CancellationToken token)
+        {
+            await using var db = await contexts.CreateDbContextAsync(token);
+            var existing = await db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.SweepId == sweepId && r.DeviceId == deviceId, token);
+            return existing is null ? null : await CountExistingAsync(existing, token);
+        }
 
         // A record of this sweep from a run that crashed: InProgress means the worker died mid-fix.
         async Task<RemediationOutcome?> CountExistingAsync(Remediation existing, CancellationToken token)

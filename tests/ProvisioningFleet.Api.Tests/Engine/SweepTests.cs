@@ -177,6 +177,36 @@ public sealed class SweepTests(PostgresFixture postgres) : EngineFleetTest(postg
     }
 
     [Fact]
+    public async Task A_fix_that_took_before_a_crash_is_closed_by_the_shards_rerun()
+    {
+        var stuck = await Fleet.AddAsync("crash-took", Overdue);
+        var sweep = await Fleet.SweepAsync(Fleet.Admin);
+        Assert.Equal(1, Fleet.FixesSentTo(stuck));
+
+        // As the worker's death left it: the fix sent and taken (the client is out of provisioning mode), the record
+        // not yet closed, the shard not done. The re-run finds the client Healthy, so it never reaches the fix path.
+        await using (var db = Api.CreateDbContext())
+        {
+            await db.Remediations.Where(r => r.SweepId == sweep.Id).ExecuteUpdateAsync(set => set
+                .SetProperty(r => r.Outcome, RemediationOutcome.InProgress).SetProperty(r => r.Verified, false).SetProperty(r => r.FinishedAt, (DateTimeOffset?)null));
+            await db.Sweeps.Where(s => s.Id == sweep.Id).ExecuteUpdateAsync(set => set.SetProperty(s => s.Status, SweepStatus.Running).SetProperty(s => s.ShardsCompleted, 0).SetProperty(s => s.ShardCount, 1));
+            db.Set<SweepShard>().Add(new SweepShard { SweepId = sweep.Id, Index = 0, DeviceIds = [Fleet.IdOf(stuck)] });
+            await db.SaveChangesAsync();
+        }
+
+        using (var scope = Api.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<SweepJobs>().RunShardAsync(sweep.Id, 0, null, CancellationToken.None);
+        }
+
+        Assert.Equal(1, Fleet.FixesSentTo(stuck));
+        var record = Assert.Single(await Fleet.RemediationsOfAsync(sweep.Id));
+        Assert.Equal(RemediationOutcome.Remediated, record.Outcome);
+        var after = await EngineFleet.WaitForAsync(Fleet.Admin, sweep.Id);
+        Assert.Equal((SweepStatus.Completed, 1), (after.Status, after.Remediated));
+    }
+
+    [Fact]
     public async Task A_sweep_started_while_another_runs_waits_then_runs()
     {
         for (var i = 0; i < 40; i++)
