@@ -56,6 +56,13 @@ public sealed class InventorySync(
                 .SetProperty(r => r.Status, InventorySyncStatus.Failed)
                 .SetProperty(r => r.FinishedAt, time.GetUtcNow())
                 .SetProperty(r => r.Error, $"Abandoned: still unfinished {AbandonedAfter.TotalMinutes:0} minutes after it was requested."), cancellationToken);
+        // The unique index decides a race; looking first keeps the common case (a sync already under way, as after a
+        // restart) out of EF Core's error log, which records every failed statement with its stack.
+        if (await db.InventorySyncRuns.AnyAsync(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running), cancellationToken))
+        {
+            return null;
+        }
+
         var run = new InventorySyncRun
         {
             SourceId = sourceId,
