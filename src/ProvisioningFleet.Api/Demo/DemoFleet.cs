@@ -80,8 +80,7 @@ internal sealed class DemoFleet(
 
             // The source's own schedule may have started a sync this very moment (a restart on a cron boundary): the
             // first sweep waits for that one instead, or it would sweep a fleet that is not there yet.
-            run ??= await scope.ServiceProvider.GetRequiredService<FleetDbContext>().InventorySyncRuns.AsNoTracking()
-                .Where(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running))
+            run ??= await scope.ServiceProvider.GetRequiredService<FleetDbContext>().InventorySyncRuns.AsNoTracking().UnderWay(sourceId)
                 .OrderByDescending(r => r.Id)
                 .FirstOrDefaultAsync(stoppingToken);
         }

@@ -161,8 +161,7 @@ public static class InventorySourceEndpoints
         var run = await sync.RequestAsync(id, InventorySyncTrigger.Manual, dryRun, context.User.ActorName(), cancellationToken);
         if (run is null)
         {
-            var busy = await db.InventorySyncRuns.AsNoTracking()
-                .Where(r => r.SourceId == id && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running))
+            var busy = await db.InventorySyncRuns.AsNoTracking().UnderWay(id)
                 .Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
             return Problems.Conflict("A sync is under way", $"Sync run {busy} of '{source.Name}' has not finished; wait for it (GET /api/v1/inventory-sources/runs/{busy}).");
         }

@@ -51,14 +51,15 @@ public sealed class InventorySync(
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var abandoned = time.GetUtcNow() - AbandonedAfter;
         await db.InventorySyncRuns
-            .Where(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running) && r.RequestedAt < abandoned)
+            .UnderWay(sourceId)
+            .Where(r => r.RequestedAt < abandoned)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(r => r.Status, InventorySyncStatus.Failed)
                 .SetProperty(r => r.FinishedAt, time.GetUtcNow())
                 .SetProperty(r => r.Error, $"Abandoned: still unfinished {AbandonedAfter.TotalMinutes:0} minutes after it was requested."), cancellationToken);
         // The unique index decides a race; looking first keeps the common case (a sync already under way, as after a
         // restart) out of EF Core's error log, which records every failed statement with its stack.
-        if (await db.InventorySyncRuns.AnyAsync(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running), cancellationToken))
+        if (await db.InventorySyncRuns.UnderWay(sourceId).AnyAsync(cancellationToken))
         {
             return null;
         }

@@ -103,7 +103,8 @@ internal sealed class StalledJobWatch(StalledJobRelease release, IOptions<Engine
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.StalledJobAfter / 3, time);
+        var interval = options.Value.StalledJobAfter / 3;
+        using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
@@ -112,7 +113,7 @@ internal sealed class StalledJobWatch(StalledJobRelease release, IOptions<Engine
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Looking for stalled jobs failed, retried in {Interval}: {Reason}", options.Value.StalledJobAfter / 3, e.GetBaseException().Message);
+                logger.LogWarning("Looking for stalled jobs failed, retried in {Interval}: {Reason}", interval, e.GetBaseException().Message);
             }
         }
     }

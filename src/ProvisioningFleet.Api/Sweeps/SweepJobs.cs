@@ -197,7 +197,8 @@ public sealed class SweepJobs(
         }
 
         var ids = await devices.OrderBy(d => d.Id).Select(d => d.Id).ToListAsync(cancellationToken);
-        var shardCount = (ids.Count + Math.Max(1, options.Value.ShardSize) - 1) / Math.Max(1, options.Value.ShardSize);
+        var shardSize = Math.Max(1, options.Value.ShardSize);
+        var shardCount = (ids.Count + shardSize - 1) / shardSize;
         var chunks = Enumerable.Range(0, shardCount).Select(shard => InterleavedShard(ids, shard, shardCount)).ToList();
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {

@@ -138,8 +138,7 @@ public sealed class SweepShardRunner(
         async Task<(RemediationOutcome? Outcome, Verdict? After, int RoundTrips)> RemediateAsync(Device device, Verdict verdict, CancellationToken token)
         {
             await using var db = await contexts.CreateDbContextAsync(token);
-            var existing = await db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.SweepId == sweepId && r.DeviceId == device.Id, token);
-            if (existing is not null)
+            if (await RecordOfThisSweepAsync(db, device.Id, token) is { } existing)
             {
                 return (await CountExistingAsync(existing, token), null, 0);
             }
@@ -180,9 +179,11 @@ public sealed class SweepShardRunner(
         async Task<RemediationOutcome?> CloseInterruptedAsync(long deviceId, CancellationToken token)
         {
             await using var db = await contexts.CreateDbContextAsync(token);
-            var existing = await db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.SweepId == sweepId && r.DeviceId == deviceId, token);
-            return existing is null ? null : await CountExistingAsync(existing, token);
+            return await RecordOfThisSweepAsync(db, deviceId, token) is { } existing ? await CountExistingAsync(existing, token) : null;
         }
+
+        Task<Remediation?> RecordOfThisSweepAsync(FleetDbContext db, long deviceId, CancellationToken token) =>
+            db.Remediations.AsNoTracking().SingleOrDefaultAsync(r => r.SweepId == sweepId && r.DeviceId == deviceId, token);
 
         // A record of this sweep from a run that crashed: InProgress means the worker died mid-fix.
         async Task<RemediationOutcome?> CountExistingAsync(Remediation existing, CancellationToken token)

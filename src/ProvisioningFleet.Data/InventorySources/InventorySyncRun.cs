@@ -29,6 +29,13 @@ public class InventorySyncRun
     public string? Error { get; set; }
 }
 
+public static class InventorySyncRuns
+{
+    /// <summary>The source's runs still queued or running: the rows <see cref="InventorySyncRun.OneInProgressIndex"/> allows one of.</summary>
+    public static IQueryable<InventorySyncRun> UnderWay(this IQueryable<InventorySyncRun> runs, long sourceId) =>
+        runs.Where(r => r.SourceId == sourceId && (r.Status == InventorySyncStatus.Queued || r.Status == InventorySyncStatus.Running));
+}
+
 /// <summary>
 /// A member the sync left alone: its name, the site's ResourceID, the reason (a
 /// <see cref="ProvisioningFleet.Core.Inventory.MemberSelection"/> reason or one of <see cref="InventorySkipReasons"/>) and a sentence for people.
